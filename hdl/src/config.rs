@@ -1,0 +1,143 @@
+//! Elaboration-time network shape and run-time register encodings of the learner.
+
+use crate::formats::MAX_FAN_IN;
+use std::fmt;
+
+/// Sizes of the one-hidden-layer network, fixed when the hardware is elaborated.
+///
+/// Weight memory layout (one 16-bit word per weight, bias last in each row):
+/// layer 1 row `i` (hidden unit) at `i * (n_in + 1) .. (i + 1) * (n_in + 1)`, then layer 2 row `k`
+/// (output) at `layer2_base() + k * (n_hid + 1)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Shape {
+    pub n_in: usize,
+    pub n_hid: usize,
+    pub n_out: usize,
+}
+
+/// Why a shape cannot be built.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShapeError(pub String);
+
+impl fmt::Display for ShapeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ShapeError {}
+
+impl Shape {
+    pub const fn new(n_in: usize, n_hid: usize, n_out: usize) -> Self {
+        Self { n_in, n_hid, n_out }
+    }
+
+    /// Checks the elaboration limits: fan-in bounds keep the accumulator from overflowing,
+    /// index counters are 8 bits, and the weights must fit `2^addr_bits` words.
+    pub fn check(&self, addr_bits: usize) -> Result<(), ShapeError> {
+        if self.n_in == 0 || self.n_hid == 0 || self.n_out < 2 {
+            return Err(ShapeError(format!(
+                "network {self} is degenerate: need at least 1 input, 1 hidden unit and 2 outputs"
+            )));
+        }
+        if self.n_in > MAX_FAN_IN || self.n_hid > MAX_FAN_IN || self.n_out > MAX_FAN_IN {
+            return Err(ShapeError(format!(
+                "network {self} is too large: each layer may have at most {MAX_FAN_IN} units"
+            )));
+        }
+        if self.n_weights() > 1 << addr_bits {
+            return Err(ShapeError(format!(
+                "network {self} has {} weights, more than the {} words of a {addr_bits}-bit weight memory",
+                self.n_weights(),
+                1usize << addr_bits
+            )));
+        }
+        Ok(())
+    }
+
+    /// Weights of layer 1 including biases.
+    pub const fn layer1_weights(&self) -> usize {
+        self.n_hid * (self.n_in + 1)
+    }
+
+    /// Address of the first layer-2 weight.
+    pub const fn layer2_base(&self) -> usize {
+        self.layer1_weights()
+    }
+
+    /// All weights and biases.
+    pub const fn n_weights(&self) -> usize {
+        self.layer1_weights() + self.n_out * (self.n_hid + 1)
+    }
+
+    /// Smallest weight-memory address width that holds the weights.
+    pub fn min_addr_bits(&self) -> usize {
+        let n = self.n_weights();
+        (usize::BITS - (n - 1).leading_zeros()) as usize
+    }
+}
+
+impl fmt::Display for Shape {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{}-{}", self.n_in, self.n_hid, self.n_out)
+    }
+}
+
+/// Which zeroth-order estimator drives the update (register `estimator`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Estimator {
+    /// Antithetic noise on the hidden and output pre-activations; one sign per unit.
+    NodePerturbation = 0,
+    /// Antithetic noise on every weight and bias (SPSA); one sign per weight.
+    WeightPerturbation = 1,
+}
+
+/// Which loss the chip evaluates (register `loss`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LossKind {
+    /// Sum of squared errors against a one-hot target (1.0 = 256 in Q.8).
+    SquaredError = 0,
+    /// Base-2 softmax cross-entropy, in bits.
+    CrossEntropy = 1,
+}
+
+/// Operations started by the `start` strobe (register `op`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Op {
+    /// Two perturbed passes and the update (or accumulation) for the current sample.
+    Train = 0,
+    /// One clean pass: logits, class and loss; no noise drawn, no state changed.
+    Infer = 1,
+    /// Apply the accumulated mini-batch now (a partial batch at the end of an epoch).
+    Apply = 2,
+    /// Zero the accumulators and the batch position without touching the weights.
+    ClearAccumulators = 3,
+}
+
+/// Run-time training registers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TrainParams {
+    pub estimator: Estimator,
+    pub loss: LossKind,
+    /// Perturbation size, Q.12 (NP: on pre-activations; WP: on weights). At most 0x7FFF.
+    pub sigma: u16,
+    /// Learning-rate mantissa.
+    pub eta_mant: u8,
+    /// Learning-rate shift, 0..=31: `eta = mant * 2^(4 - shift)` in real units.
+    pub eta_shift: u8,
+    /// Samples per update, >= 1: contributions are accumulated and applied every `batch` samples.
+    pub batch: u16,
+}
+
+impl Default for TrainParams {
+    fn default() -> Self {
+        Self {
+            estimator: Estimator::NodePerturbation,
+            loss: LossKind::CrossEntropy,
+            sigma: 1 << 8,
+            eta_mant: 1,
+            eta_shift: 8,
+            batch: 1,
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! Reference model and simulation harnesses of the zeroth-order learner.
+//!
+//! - [`model`]: the bit-exact reference model (the executable specification).
+//! - [`lfsr`]: the model of the noise generator.
+//! - [`dataset`]: built-in datasets, stratified splits and input quantisation.
+pub mod dataset;
+pub mod lfsr;
+pub mod model;
+pub mod train;

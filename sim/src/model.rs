@@ -1,0 +1,437 @@
+//! Bit-exact reference model of the learner (`zo_hdl::learner::Learner`): the executable
+//! specification. Same integers, same noise streams in the same order, same counters.
+//!
+//! One training sample (`train`):
+//! 1. `+` pass: the noise generator restarts from the probe seed `P`; forward pass with noise
+//!    `+sigma * s` (s = +1 for a drawn 1 bit, -1 for a 0 bit) on every hidden and output
+//!    pre-activation (NP, one bit per unit in unit order) or on every weight (WP, one bit per
+//!    weight in address order); loss `L+`.
+//! 2. `-` pass: restart from `P`, the same draws with the opposite sign; loss `L-`.
+//! 3. update sweep: restart from `P`, replay the same draws; for every weight in address order
+//!    `c = s * G * operand`, `G = sat16(sat16(L+ - L-) * eta_mant)`; the operand is the input
+//!    `x_j` (layer 1, NP), `h+_j + h-_j` (layer 2, NP: twice the mean activation of the two probes; its bias
+//!    operand is 2.0 to match), or 1.0 (WP and every layer-1 bias).
+//!    With `batch == 1` the weight moves at once: `w = sat16(w - sround(c >> eta_shift))`;
+//!    otherwise `A = sat32(A + c)` and every `batch` samples an apply sweep does
+//!    `w = sat16(w - sround(A >> eta_shift)); A = 0`.
+//! 4. `P` becomes the generator state after the replay, so the next sample draws fresh bits.
+//!
+//! `sround` is stochastic rounding of a magnitude: `q = (|c| + r) >> shift` with `r` the low
+//! `shift` bits of the rounding generator (stepped once per rounded weight), sign restored.
+
+use crate::lfsr::Lfsr;
+use zo_hdl::config::{Estimator, LossKind, Shape, TrainParams};
+use zo_hdl::formats::{
+    exp2_table, log2_table, nonzero_seed, ACC_SHIFT, EXP2_FRAC, H_MAX, NOISE_WIDTH, ONE_X,
+    ROUND_SEED_XOR,
+};
+
+/// Counters the host reads back; all wrap modulo 2^32.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counters {
+    /// Training samples processed.
+    pub samples: u32,
+    /// Weight updates applied (once per sample with batch 1, once per batch otherwise).
+    pub updates: u32,
+    /// Saturating operations that clipped (perturbed weights, logits, errors, loss difference,
+    /// step size, accumulators, updated weights).
+    pub saturations: u32,
+    /// Weight updates that rounded to zero.
+    pub zero_updates: u32,
+    /// Sum of `(L+ + L-) / 2` over the samples, Q.8; mean loss = difference / samples.
+    pub loss_sum: u32,
+    /// `(L+ + L-) / 2` of the last sample, Q.8.
+    pub last_loss: u32,
+}
+
+/// Result of a clean forward pass.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Inference {
+    pub logits: Vec<i16>,
+    pub class: usize,
+    pub loss: u32,
+}
+
+/// Losses of one training sample.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SampleLosses {
+    pub plus: u32,
+    pub minus: u32,
+}
+
+/// Saturate to i16, counting a clip.
+#[inline]
+pub fn sat16(v: i64, sat: &mut u32) -> i16 {
+    if v > i16::MAX as i64 {
+        *sat = sat.wrapping_add(1);
+        i16::MAX
+    } else if v < i16::MIN as i64 {
+        *sat = sat.wrapping_add(1);
+        i16::MIN
+    } else {
+        v as i16
+    }
+}
+
+/// Saturate to i32, counting a clip.
+#[inline]
+pub fn sat32(v: i64, sat: &mut u32) -> i32 {
+    if v > i32::MAX as i64 {
+        *sat = sat.wrapping_add(1);
+        i32::MAX
+    } else if v < i32::MIN as i64 {
+        *sat = sat.wrapping_add(1);
+        i32::MIN
+    } else {
+        v as i32
+    }
+}
+
+/// Clipped ReLU from an accumulator (Q.20) to an activation (Q0.8, 0..=255).
+#[inline]
+pub fn activation(acc: i32) -> i32 {
+    (acc >> ACC_SHIFT).clamp(0, H_MAX)
+}
+
+/// The lookup tables of the loss unit.
+#[derive(Clone, Debug)]
+pub struct LossTables {
+    exp2: Vec<u16>,
+    log2: Vec<u16>,
+}
+
+impl Default for LossTables {
+    fn default() -> Self {
+        Self {
+            exp2: exp2_table(),
+            log2: log2_table(),
+        }
+    }
+}
+
+impl LossTables {
+    /// Loss (Q.8) and predicted class (first maximum) of logits `z` against class `target`.
+    pub fn loss(&self, z: &[i16], target: usize, kind: LossKind, sat: &mut u32) -> (u32, usize) {
+        let mut max = z[0];
+        let mut class = 0;
+        for (k, &v) in z.iter().enumerate().skip(1) {
+            if v > max {
+                max = v;
+                class = k;
+            }
+        }
+        let loss = match kind {
+            LossKind::SquaredError => {
+                let mut l: u32 = 0;
+                for (k, &v) in z.iter().enumerate() {
+                    let t = if k == target { ONE_X } else { 0 };
+                    let e = sat16(v as i64 - t as i64, sat) as i32;
+                    l += ((e * e) >> 8) as u32;
+                }
+                l
+            }
+            LossKind::CrossEntropy => {
+                // S = sum 2^(z_k - max) in Q.15, each term from the table, shifted by the
+                // integer part of the difference.
+                let mut s: u32 = 0;
+                for &v in z {
+                    let d = (max as i32 - v as i32) as u32;
+                    let q = d >> 8;
+                    if q < 16 {
+                        s += (self.exp2[(d & 0xFF) as usize] as u32) >> q;
+                    }
+                }
+                // log2(S) - 15 = (p - 15) + log2(mantissa), p = position of the leading one.
+                let p = 31 - s.leading_zeros();
+                let mant = (s >> (p - 8)) & 0xFF;
+                let log2s = (p - EXP2_FRAC) * 256 + self.log2[mant as usize] as u32;
+                log2s + (max as i32 - z[target] as i32) as u32
+            }
+        };
+        (loss, class)
+    }
+}
+
+/// The learner's state: weights, accumulators, generators, batch position and counters.
+#[derive(Clone, Debug)]
+pub struct Model {
+    shape: Shape,
+    pub params: TrainParams,
+    weights: Vec<i16>,
+    accum: Vec<i32>,
+    probe_seed: u32,
+    round: Lfsr,
+    batch_pos: u16,
+    pub counters: Counters,
+    tables: LossTables,
+    // Scratch buffers of the passes (the hardware's activation and logit stores).
+    h_plus: Vec<i32>,
+    h_minus: Vec<i32>,
+    z: Vec<i16>,
+}
+
+/// Which way a pass perturbs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Pass {
+    Plus,
+    Minus,
+    Clean,
+}
+
+impl Model {
+    /// A learner with all weights zero, seeded with `seed`.
+    pub fn new(shape: Shape, seed: u32) -> Self {
+        let mut m = Self {
+            shape,
+            params: TrainParams::default(),
+            weights: vec![0; shape.n_weights()],
+            accum: vec![0; shape.n_weights()],
+            probe_seed: 0,
+            round: Lfsr::new(NOISE_WIDTH, 1),
+            batch_pos: 0,
+            counters: Counters::default(),
+            tables: LossTables::default(),
+            h_plus: vec![0; shape.n_hid],
+            h_minus: vec![0; shape.n_hid],
+            z: vec![0; shape.n_out],
+        };
+        m.seed(seed);
+        m
+    }
+
+    pub fn shape(&self) -> Shape {
+        self.shape
+    }
+
+    /// Restart both generators from `seed` (the `seed` register's load strobe).
+    pub fn seed(&mut self, seed: u32) {
+        self.probe_seed = nonzero_seed(seed);
+        self.round
+            .set_state(nonzero_seed(seed ^ ROUND_SEED_XOR) as u64);
+    }
+
+    /// The probe seed `P` the next training sample starts from.
+    pub fn probe_seed(&self) -> u32 {
+        self.probe_seed
+    }
+
+    pub fn weights(&self) -> &[i16] {
+        &self.weights
+    }
+
+    pub fn set_weights(&mut self, w: &[i16]) {
+        assert_eq!(w.len(), self.weights.len(), "weight count must match the shape");
+        self.weights.copy_from_slice(w);
+    }
+
+    pub fn accumulators(&self) -> &[i32] {
+        &self.accum
+    }
+
+    /// Samples accumulated since the last apply.
+    pub fn batch_pos(&self) -> u16 {
+        self.batch_pos
+    }
+
+    /// One forward pass; fills `h` (hidden activations) and `self.z` (logits).
+    fn forward(&mut self, x: &[u8], pass: Pass, noise: &mut Lfsr, which_h: bool) {
+        let sh = self.shape;
+        let est = self.params.estimator;
+        let sigma = self.params.sigma as i32;
+        let mut sat = self.counters.saturations;
+        let counting = pass != Pass::Clean;
+        let draw_sign = |noise: &mut Lfsr| -> i32 {
+            let s = if noise.next_bit() { 1 } else { -1 };
+            if pass == Pass::Minus {
+                -s
+            } else {
+                s
+            }
+        };
+        let h = if which_h {
+            &mut self.h_minus
+        } else {
+            &mut self.h_plus
+        };
+        let mut scratch = 0u32;
+        let sat_ref: &mut u32 = if counting { &mut sat } else { &mut scratch };
+        // Layer 1.
+        let row = sh.n_in + 1;
+        for (i, h_i) in h.iter_mut().enumerate() {
+            let wrow = &self.weights[i * row..(i + 1) * row];
+            let mut acc: i32 = 0;
+            for (j, &w) in wrow.iter().enumerate() {
+                let xj = if j < sh.n_in { x[j] as i32 } else { ONE_X };
+                let w = if est == Estimator::WeightPerturbation && pass != Pass::Clean {
+                    sat16(w as i64 + (draw_sign(noise) * sigma) as i64, sat_ref)
+                } else {
+                    w
+                };
+                acc += w as i32 * xj;
+            }
+            if est == Estimator::NodePerturbation && pass != Pass::Clean {
+                acc += draw_sign(noise) * (sigma << 8);
+            }
+            *h_i = activation(acc);
+        }
+        // Layer 2.
+        let base = sh.layer2_base();
+        let row = sh.n_hid + 1;
+        for k in 0..sh.n_out {
+            let wrow = &self.weights[base + k * row..base + (k + 1) * row];
+            let mut acc: i32 = 0;
+            for (j, &w) in wrow.iter().enumerate() {
+                let hj = if j < sh.n_hid { h[j] } else { ONE_X };
+                let w = if est == Estimator::WeightPerturbation && pass != Pass::Clean {
+                    sat16(w as i64 + (draw_sign(noise) * sigma) as i64, sat_ref)
+                } else {
+                    w
+                };
+                acc += w as i32 * hj;
+            }
+            if est == Estimator::NodePerturbation && pass != Pass::Clean {
+                acc += draw_sign(noise) * (sigma << 8);
+            }
+            self.z[k] = sat16((acc >> ACC_SHIFT) as i64, sat_ref);
+        }
+        self.counters.saturations = sat;
+    }
+
+    /// Clean forward pass: logits, class, loss. Changes nothing.
+    pub fn infer(&mut self, x: &[u8], target: usize) -> Inference {
+        let mut dummy = Lfsr::new(NOISE_WIDTH, 1);
+        let saved = self.counters;
+        self.forward(x, Pass::Clean, &mut dummy, false);
+        let mut scratch = 0;
+        let (loss, class) = self
+            .tables
+            .loss(&self.z, target, self.params.loss, &mut scratch);
+        self.counters = saved;
+        Inference {
+            logits: self.z.clone(),
+            class,
+            loss,
+        }
+    }
+
+    /// Stochastic rounding of `c >> eta_shift` (see the module doc), counting zero updates.
+    #[inline]
+    fn round_step(&mut self, c: i32) -> i64 {
+        let shift = self.params.eta_shift as u32;
+        let mask = ((1u64 << shift) - 1) as u32;
+        let r = self.round.state() as u32 & mask;
+        self.round.next_bit();
+        let q = ((c.unsigned_abs() as u64 + r as u64) >> shift) as i64;
+        if q == 0 {
+            self.counters.zero_updates = self.counters.zero_updates.wrapping_add(1);
+        }
+        if c < 0 {
+            -q
+        } else {
+            q
+        }
+    }
+
+    /// One training sample: two antithetic probes and the update (see the module doc).
+    pub fn train(&mut self, x: &[u8], target: usize) -> SampleLosses {
+        assert!(x.len() >= self.shape.n_in && target < self.shape.n_out);
+        let sh = self.shape;
+        let p = self.params;
+        let mut noise = Lfsr::new(NOISE_WIDTH, self.probe_seed as u64);
+        self.forward(x, Pass::Plus, &mut noise, false);
+        let mut sat = self.counters.saturations;
+        let (l_plus, _) = self.tables.loss(&self.z, target, p.loss, &mut sat);
+        self.counters.saturations = sat;
+        noise.set_state(self.probe_seed as u64);
+        self.forward(x, Pass::Minus, &mut noise, true);
+        let (l_minus, _) = self.tables.loss(&self.z, target, p.loss, &mut sat);
+        noise.set_state(self.probe_seed as u64);
+
+        let dl = sat16(l_plus as i64 - l_minus as i64, &mut sat);
+        let g = sat16(dl as i64 * p.eta_mant as i64, &mut sat) as i32;
+        self.counters.saturations = sat;
+
+        let np = p.estimator == Estimator::NodePerturbation;
+        let mut addr = 0;
+        for layer in 0..2 {
+            let (rows, fan_in) = if layer == 0 {
+                (sh.n_hid, sh.n_in)
+            } else {
+                (sh.n_out, sh.n_hid)
+            };
+            for _ in 0..rows {
+                let unit_sign = if np { noise.next_bit() } else { false };
+                for j in 0..=fan_in {
+                    let positive = if np { unit_sign } else { noise.next_bit() };
+                    let operand = match (np, layer, j < fan_in) {
+                        (true, 0, true) => x[j] as i32,
+                        (true, 1, true) => self.h_plus[j] + self.h_minus[j],
+                        (true, 1, false) => 2 * ONE_X,
+                        _ => ONE_X,
+                    };
+                    let prod = g * operand;
+                    let c = if positive { prod } else { -prod };
+                    self.update_weight(addr, c);
+                    addr += 1;
+                }
+            }
+        }
+        self.probe_seed = noise.state() as u32;
+
+        let mean = (l_plus + l_minus) >> 1;
+        let c = &mut self.counters;
+        c.samples = c.samples.wrapping_add(1);
+        c.loss_sum = c.loss_sum.wrapping_add(mean);
+        c.last_loss = mean;
+        if p.batch <= 1 {
+            c.updates = c.updates.wrapping_add(1);
+        } else {
+            self.batch_pos += 1;
+            if self.batch_pos >= p.batch {
+                self.apply();
+            }
+        }
+        SampleLosses {
+            plus: l_plus,
+            minus: l_minus,
+        }
+    }
+
+    /// Per-weight step of the update sweep: apply at once (batch 1) or accumulate.
+    #[inline]
+    fn update_weight(&mut self, addr: usize, c: i32) {
+        if self.params.batch <= 1 {
+            let d = self.round_step(c);
+            let mut sat = self.counters.saturations;
+            self.weights[addr] = sat16(self.weights[addr] as i64 - d, &mut sat);
+            self.counters.saturations = sat;
+        } else {
+            let mut sat = self.counters.saturations;
+            self.accum[addr] = sat32(self.accum[addr] as i64 + c as i64, &mut sat);
+            self.counters.saturations = sat;
+        }
+    }
+
+    /// Apply the accumulated batch now (the `Apply` op); nothing happens when it is empty.
+    pub fn apply(&mut self) {
+        if self.batch_pos == 0 {
+            return;
+        }
+        for addr in 0..self.weights.len() {
+            let a = self.accum[addr];
+            let d = self.round_step(a);
+            let mut sat = self.counters.saturations;
+            self.weights[addr] = sat16(self.weights[addr] as i64 - d, &mut sat);
+            self.counters.saturations = sat;
+            self.accum[addr] = 0;
+        }
+        self.batch_pos = 0;
+        self.counters.updates = self.counters.updates.wrapping_add(1);
+    }
+
+    /// Zero the accumulators and the batch position (the `ClearAccumulators` op).
+    pub fn clear_accumulators(&mut self) {
+        self.accum.iter_mut().for_each(|a| *a = 0);
+        self.batch_pos = 0;
+    }
+}

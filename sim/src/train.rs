@@ -1,0 +1,91 @@
+//! Training driver for the reference model: weight initialisation, epochs over a quantised
+//! split, and accuracy by clean inference. The host's device runs use the same initialisation
+//! and sample order, so a run on the model and a run on hardware see identical inputs.
+
+use crate::dataset::{stratified_split, Dataset, Quantizer};
+use crate::model::Model;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use zo_hdl::config::Shape;
+use zo_hdl::formats::W_FRAC;
+
+/// Initial weights: uniform in `+-1/sqrt(fan_in)` (Q3.12), biases zero, from a seeded ChaCha8.
+pub fn init_weights(shape: Shape, seed: u64) -> Vec<i16> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut w = Vec::with_capacity(shape.n_weights());
+    for (rows, fan_in) in [(shape.n_hid, shape.n_in), (shape.n_out, shape.n_hid)] {
+        let limit = ((1 << W_FRAC) as f64 / (fan_in as f64).sqrt()) as i32;
+        for _ in 0..rows {
+            for _ in 0..fan_in {
+                w.push(rng.gen_range(-limit..=limit) as i16);
+            }
+            w.push(0);
+        }
+    }
+    w
+}
+
+/// A dataset quantised to the device's input format, split into train and test rows.
+#[derive(Clone, Debug)]
+pub struct PreparedData {
+    /// Features padded with zeros to the device's input count.
+    pub train_x: Vec<Vec<u8>>,
+    pub train_y: Vec<usize>,
+    pub test_x: Vec<Vec<u8>>,
+    pub test_y: Vec<usize>,
+}
+
+impl PreparedData {
+    /// Stratified split with `test_fraction` held out; scaling fitted on the training rows only.
+    pub fn new(ds: &Dataset, n_in: usize, test_fraction: f64, seed: u64) -> Self {
+        let (train, test) = stratified_split(&ds.labels, ds.n_classes, test_fraction, seed);
+        let q = Quantizer::fit(ds, &train);
+        let prep = |rows: &[usize]| -> (Vec<Vec<u8>>, Vec<usize>) {
+            rows.iter()
+                .map(|&r| {
+                    let mut x = q.quantize(&ds.features[r]);
+                    x.resize(n_in, 0);
+                    (x, ds.labels[r])
+                })
+                .unzip()
+        };
+        let (train_x, train_y) = prep(&train);
+        let (test_x, test_y) = prep(&test);
+        Self {
+            train_x,
+            train_y,
+            test_x,
+            test_y,
+        }
+    }
+}
+
+/// Fraction of `xs` classified as `ys` by clean inference.
+pub fn accuracy(model: &mut Model, xs: &[Vec<u8>], ys: &[usize]) -> f64 {
+    if xs.is_empty() {
+        return 0.0;
+    }
+    let correct = xs
+        .iter()
+        .zip(ys)
+        .filter(|(x, &y)| model.infer(x, y).class == y)
+        .count();
+    correct as f64 / xs.len() as f64
+}
+
+/// The order in which an epoch visits the training rows: a seeded shuffle per epoch.
+pub fn epoch_order(n: usize, seed: u64, epoch: usize) -> Vec<usize> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let mut order: Vec<usize> = (0..n).collect();
+    order.shuffle(&mut rng);
+    order
+}
+
+/// One epoch of training in `epoch_order`; flushes a partial mini-batch at the end.
+pub fn train_epoch(model: &mut Model, data: &PreparedData, seed: u64, epoch: usize) {
+    for i in epoch_order(data.train_x.len(), seed, epoch) {
+        model.train(&data.train_x[i], data.train_y[i]);
+    }
+    model.apply();
+}
