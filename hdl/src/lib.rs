@@ -6,3 +6,6 @@
 //! - [`config`]: network shape and register encodings.
 pub mod config;
 pub mod formats;
+pub mod learner;
+pub mod lfsr;
+pub mod loss;

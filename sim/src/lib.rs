@@ -6,4 +6,5 @@
 pub mod dataset;
 pub mod lfsr;
 pub mod model;
+pub mod rtl;
 pub mod train;

@@ -344,6 +344,7 @@ impl Model {
         self.counters.saturations = sat;
         noise.set_state(self.probe_seed as u64);
         self.forward(x, Pass::Minus, &mut noise, true);
+        let mut sat = self.counters.saturations;
         let (l_minus, _) = self.tables.loss(&self.z, target, p.loss, &mut sat);
         noise.set_state(self.probe_seed as u64);
 

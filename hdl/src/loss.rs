@@ -1,0 +1,322 @@
+//! Loss unit: squared error or base-2 softmax cross-entropy of the logits, and the class.
+//!
+//! Contract (clock `clock`; reference: `zo_sim::model::LossTables::loss`):
+//! - Logit store: the learner writes logit `k` (Q7.8, two's complement in 16 bits) with
+//!   `z_we`, `z_waddr = k`, `z_wdata` at any time the unit is idle.
+//! - `start` (a one-cycle strobe while `busy` is low) evaluates the stored logits `0..n_out`
+//!   against class `target` with the loss chosen by `cross_entropy`. `busy` is high from the
+//!   next cycle until `done` pulses for one cycle; `loss` (Q.8, unsigned) and `class` (first
+//!   maximum) then hold until the next start. `sat` pulses once for each clipped error.
+//! - Squared error: `sum_k (sat16(z_k - t_k)^2 >> 8)`, `t_k = 256` for the target, else 0.
+//! - Cross-entropy, in bits: `S = sum_k EXP2[f_k] >> q_k` with `max - z_k = 256 q_k + f_k`
+//!   (terms with `q_k >= 16` are 0); `p = floor(log2 S)`, `m = (S >> (p - 8)) & 255`;
+//!   `L = 256 (p - 15) + LOG2[m] + (max - z_target)`.
+//! - Latency: `2 n_out + 4` cycles (cross-entropy) or `2 n_out + 5` (squared error) from start
+//!   to done.
+//!
+//! Signed logits are compared and subtracted in offset binary (`z ^ 0x8000`), which needs no
+//! signed arithmetic and keeps the Rust and Verilog widths identical.
+use crate::formats::{exp2_table, log2_table, ONE_X};
+use rust_hdl::prelude::*;
+
+#[derive(Copy, Clone, Debug, PartialEq, LogicState)]
+enum Phase {
+    Idle,
+    Max,
+    Sum,
+    Norm,
+    Norm2,
+    Tail1,
+    Tail2,
+    Fin,
+}
+
+#[derive(LogicBlock)]
+pub struct LossUnit {
+    pub clock: Signal<In, Clock>,
+    pub z_we: Signal<In, bool>,
+    pub z_waddr: Signal<In, Bits<8>>,
+    pub z_wdata: Signal<In, Bits<16>>,
+    pub start: Signal<In, bool>,
+    pub cross_entropy: Signal<In, bool>,
+    pub target: Signal<In, Bits<8>>,
+    pub busy: Signal<Out, bool>,
+    pub done: Signal<Out, bool>,
+    pub loss: Signal<Out, Bits<32>>,
+    pub class: Signal<Out, Bits<8>>,
+    pub sat: Signal<Out, bool>,
+    n_out: Constant<Bits<8>>,
+    last_index: Constant<Bits<8>>,
+    one_hot: Constant<Bits<16>>,
+    z_store: RAM<Bits<16>, 8>,
+    exp2: ROM<Bits<16>, 8>,
+    log2: ROM<Bits<16>, 8>,
+    state: DFF<Phase>,
+    read_index: DFF<Bits<8>>,
+    data_valid: DFF<bool>,
+    data_index: DFF<Bits<8>>,
+    max_biased: DFF<Bits<16>>,
+    class_reg: DFF<Bits<8>>,
+    target_biased: DFF<Bits<16>>,
+    sum: DFF<Bits<32>>,
+    err_valid: DFF<bool>,
+    err: DFF<Bits<16>>,
+    square_valid: DFF<bool>,
+    square: DFF<Bits<32>>,
+    lead: DFF<Bits<8>>,
+    mantissa: DFF<Bits<8>>,
+    loss_reg: DFF<Bits<32>>,
+    sat_reg: DFF<bool>,
+    // Combinational intermediates, one width change each.
+    z_biased: Signal<Local, Bits<16>>,
+    diff: Signal<Local, Bits<16>>,
+    diff_int: Signal<Local, Bits<16>>,
+    exp_term: Signal<Local, Bits<32>>,
+    err_signed: Signal<Local, Signed<16>>,
+    square_signed: Signal<Local, Signed<32>>,
+    lead_next: Signal<Local, Bits<8>>,
+    shift_amount: Signal<Local, Bits<8>>,
+    shifted: Signal<Local, Bits<32>>,
+    lead_wide: Signal<Local, Bits<32>>,
+    log2_wide: Signal<Local, Bits<32>>,
+    margin: Signal<Local, Bits<16>>,
+    margin_wide: Signal<Local, Bits<32>>,
+}
+
+impl LossUnit {
+    /// A loss unit for `n_out` logits (2..=254).
+    pub fn new(n_out: usize) -> Self {
+        assert!((2..=254).contains(&n_out), "the loss unit needs 2..=254 outputs");
+        Self {
+            clock: Default::default(),
+            z_we: Default::default(),
+            z_waddr: Default::default(),
+            z_wdata: Default::default(),
+            start: Default::default(),
+            cross_entropy: Default::default(),
+            target: Default::default(),
+            busy: Default::default(),
+            done: Default::default(),
+            loss: Default::default(),
+            class: Default::default(),
+            sat: Default::default(),
+            n_out: Constant::new(n_out.to_bits()),
+            last_index: Constant::new((n_out - 1).to_bits()),
+            one_hot: Constant::new((ONE_X as usize).to_bits()),
+            z_store: RAM::new((0..256usize).map(|a| (a.to_bits(), bits::<16>(0))).collect()),
+            exp2: exp2_table().into_iter().map(|v| bits::<16>(v as LiteralType)).into(),
+            log2: log2_table().into_iter().map(|v| bits::<16>(v as LiteralType)).into(),
+            state: Default::default(),
+            read_index: Default::default(),
+            data_valid: Default::default(),
+            data_index: Default::default(),
+            max_biased: Default::default(),
+            class_reg: Default::default(),
+            target_biased: Default::default(),
+            sum: Default::default(),
+            err_valid: Default::default(),
+            err: Default::default(),
+            square_valid: Default::default(),
+            square: Default::default(),
+            lead: Default::default(),
+            mantissa: Default::default(),
+            loss_reg: Default::default(),
+            sat_reg: Default::default(),
+            z_biased: Default::default(),
+            diff: Default::default(),
+            diff_int: Default::default(),
+            exp_term: Default::default(),
+            err_signed: Default::default(),
+            square_signed: Default::default(),
+            lead_next: Default::default(),
+            shift_amount: Default::default(),
+            shifted: Default::default(),
+            lead_wide: Default::default(),
+            log2_wide: Default::default(),
+            margin: Default::default(),
+            margin_wide: Default::default(),
+        }
+    }
+}
+
+impl Logic for LossUnit {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(
+            self,
+            clock,
+            state,
+            read_index,
+            data_valid,
+            data_index,
+            max_biased,
+            class_reg,
+            target_biased,
+            sum,
+            err_valid,
+            err,
+            square_valid,
+            square,
+            lead,
+            mantissa,
+            loss_reg,
+            sat_reg
+        );
+        // Logit store: written by the learner, read here in index order.
+        self.z_store.write_clock.next = self.clock.val();
+        self.z_store.read_clock.next = self.clock.val();
+        self.z_store.write_enable.next = self.z_we.val();
+        self.z_store.write_address.next = self.z_waddr.val();
+        self.z_store.write_data.next = self.z_wdata.val();
+        self.z_store.read_address.next = self.read_index.q.val();
+
+        // Read sequencer for the MAX and SUM sweeps.
+        self.data_valid.d.next = false;
+        self.data_index.d.next = self.read_index.q.val();
+        if ((self.state.q.val() == Phase::Max) | (self.state.q.val() == Phase::Sum))
+            & (self.read_index.q.val() < self.n_out.val())
+        {
+            self.data_valid.d.next = true;
+            self.read_index.d.next = self.read_index.q.val() + 1;
+        }
+        self.z_biased.next = self.z_store.read_data.val() ^ 0x8000;
+
+        // Cross-entropy term of the logit in flight.
+        self.diff.next = self.max_biased.q.val() - self.z_biased.val();
+        self.diff_int.next = self.diff.val() >> 8;
+        self.exp2.address.next = bit_cast::<8, 16>(self.diff.val());
+        self.exp_term.next = bit_cast::<32, 16>(self.exp2.data.val());
+
+        // Squared-error pipeline: error, square, accumulate.
+        self.sat_reg.d.next = false;
+        self.err_valid.d.next = false;
+        self.err_signed.next = signed_cast(self.err.q.val());
+        self.square_signed.next = self.err_signed.val() * self.err_signed.val();
+        self.square_valid.d.next = self.err_valid.q.val();
+        self.square.d.next = unsigned_cast(self.square_signed.val());
+        if self.square_valid.q.val() {
+            self.sum.d.next = self.sum.q.val() + (self.square.q.val() >> 8);
+        }
+
+        // Leading one of the exp sum (S in [2^15, 2^23)).
+        self.lead_next.next = 15.into();
+        if self.sum.q.val().get_bit(16) {
+            self.lead_next.next = 16.into();
+        }
+        if self.sum.q.val().get_bit(17) {
+            self.lead_next.next = 17.into();
+        }
+        if self.sum.q.val().get_bit(18) {
+            self.lead_next.next = 18.into();
+        }
+        if self.sum.q.val().get_bit(19) {
+            self.lead_next.next = 19.into();
+        }
+        if self.sum.q.val().get_bit(20) {
+            self.lead_next.next = 20.into();
+        }
+        if self.sum.q.val().get_bit(21) {
+            self.lead_next.next = 21.into();
+        }
+        if self.sum.q.val().get_bit(22) {
+            self.lead_next.next = 22.into();
+        }
+        self.shift_amount.next = self.lead_next.val() - 8;
+        self.shifted.next = self.sum.q.val() >> self.shift_amount.val();
+        self.log2.address.next = self.mantissa.q.val();
+        self.lead_wide.next = bit_cast::<32, 8>(self.lead.q.val());
+        self.log2_wide.next = bit_cast::<32, 16>(self.log2.data.val());
+        self.margin.next = self.max_biased.q.val() - self.target_biased.q.val();
+        self.margin_wide.next = bit_cast::<32, 16>(self.margin.val());
+
+        self.done.next = false;
+        match self.state.q.val() {
+            Phase::Idle => {
+                if self.start.val() {
+                    self.state.d.next = Phase::Max;
+                    self.read_index.d.next = 0.into();
+                    self.sum.d.next = 0.into();
+                }
+            }
+            Phase::Max => {
+                if self.data_valid.q.val() {
+                    if (self.data_index.q.val() == 0)
+                        | (self.z_biased.val() > self.max_biased.q.val())
+                    {
+                        self.max_biased.d.next = self.z_biased.val();
+                        self.class_reg.d.next = self.data_index.q.val();
+                    }
+                    if self.data_index.q.val() == self.target.val() {
+                        self.target_biased.d.next = self.z_biased.val();
+                    }
+                    if self.data_index.q.val() == self.last_index.val() {
+                        self.state.d.next = Phase::Sum;
+                        self.read_index.d.next = 0.into();
+                    }
+                }
+            }
+            Phase::Sum => {
+                if self.data_valid.q.val() {
+                    if self.cross_entropy.val() {
+                        if self.diff_int.val() < 16 {
+                            self.sum.d.next =
+                                self.sum.q.val() + (self.exp_term.val() >> self.diff_int.val());
+                        }
+                    } else {
+                        self.err_valid.d.next = true;
+                        self.err.d.next = self.z_store.read_data.val();
+                        if self.data_index.q.val() == self.target.val() {
+                            // z - 1.0 clips when z < -32768 + 256, i.e. biased z < 256.
+                            if self.z_biased.val() < self.one_hot.val() {
+                                self.err.d.next = 0x8000.into();
+                                self.sat_reg.d.next = true;
+                            } else {
+                                self.err.d.next = self.z_store.read_data.val() - self.one_hot.val();
+                            }
+                        }
+                    }
+                    if self.data_index.q.val() == self.last_index.val() {
+                        if self.cross_entropy.val() {
+                            self.state.d.next = Phase::Norm;
+                        } else {
+                            self.state.d.next = Phase::Tail1;
+                        }
+                    }
+                }
+            }
+            Phase::Norm => {
+                self.lead.d.next = self.lead_next.val();
+                self.mantissa.d.next = bit_cast::<8, 32>(self.shifted.val());
+                self.state.d.next = Phase::Norm2;
+            }
+            Phase::Norm2 => {
+                self.loss_reg.d.next = ((self.lead_wide.val() - 15) << 8)
+                    + self.log2_wide.val()
+                    + self.margin_wide.val();
+                self.state.d.next = Phase::Fin;
+            }
+            Phase::Tail1 => {
+                self.state.d.next = Phase::Tail2;
+            }
+            Phase::Tail2 => {
+                self.state.d.next = Phase::Fin;
+            }
+            Phase::Fin => {
+                self.done.next = true;
+                self.state.d.next = Phase::Idle;
+            }
+            _ => {
+                self.state.d.next = Phase::Idle;
+            }
+        }
+        self.busy.next = self.state.q.val() != Phase::Idle;
+        // The squared-error sum is final in Fin and holds while idle.
+        if self.cross_entropy.val() {
+            self.loss.next = self.loss_reg.q.val();
+        } else {
+            self.loss.next = self.sum.q.val();
+        }
+        self.class.next = self.class_reg.q.val();
+        self.sat.next = self.sat_reg.q.val();
+    }
+}

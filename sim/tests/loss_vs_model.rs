@@ -1,0 +1,74 @@
+//! The rust-hdl loss unit against the model's loss on random and extreme logits.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rust_hdl::prelude::*;
+use zo_hdl::config::LossKind;
+use zo_hdl::loss::LossUnit;
+use zo_sim::model::LossTables;
+
+fn tick(u: &mut LossUnit) {
+    u.clock.next = true.into();
+    assert!(simulate(u, 1000));
+    u.clock.next = false.into();
+    assert!(simulate(u, 1000));
+}
+
+/// Returns (loss, class, sat pulses, cycles from start to done).
+fn eval(u: &mut LossUnit, z: &[i16], target: usize, ce: bool) -> (u32, usize, u32, u32) {
+    for (k, &v) in z.iter().enumerate() {
+        u.z_we.next = true;
+        u.z_waddr.next = k.to_bits();
+        u.z_wdata.next = (v as u16 as u64).to_bits();
+        tick(u);
+    }
+    u.z_we.next = false;
+    u.cross_entropy.next = ce;
+    u.target.next = target.to_bits();
+    u.start.next = true;
+    tick(u);
+    u.start.next = false;
+    assert!(simulate(u, 1000));
+    let mut cycles = 1;
+    let mut sat = 0;
+    while !u.done.val() {
+        tick(u);
+        cycles += 1;
+        if u.sat.val() {
+            sat += 1;
+        }
+        assert!(cycles < 2000);
+    }
+    (u.loss.val().index() as u32, u.class.val().index(), sat, cycles)
+}
+
+#[test]
+fn loss_unit_matches_model() {
+    let tables = LossTables::default();
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    for n_out in [2usize, 3, 10] {
+        let mut u = LossUnit::new(n_out);
+        u.connect_all();
+        for trial in 0..300 {
+            let z: Vec<i16> = (0..n_out)
+                .map(|_| match trial % 4 {
+                    0 => rng.gen_range(-512..512),
+                    1 => rng.gen(),
+                    2 => *[i16::MIN, i16::MAX, 0, -1].iter().nth(rng.gen_range(0..4)).unwrap(),
+                    _ => rng.gen_range(-4096..4096),
+                })
+                .collect();
+            let t = rng.gen_range(0..n_out);
+            for (ce, kind) in [(false, LossKind::SquaredError), (true, LossKind::CrossEntropy)] {
+                let mut sat = 0;
+                let (want, class) = tables.loss(&z, t, kind, &mut sat);
+                let (got, got_class, got_sat, _) = eval(&mut u, &z, t, ce);
+                assert_eq!(
+                    (got, got_class, got_sat),
+                    (want, class, sat),
+                    "z {z:?} target {t} {kind:?}"
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,161 @@
+//! The rust-hdl learner and the reference model must agree bit for bit: weights, losses,
+//! counters, generator state and batch position after every sample.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use zo_hdl::config::{Estimator, LossKind, Shape, TrainParams};
+use zo_sim::model::Model;
+use zo_sim::rtl::RtlLearner;
+use zo_sim::train::init_weights;
+
+struct Case {
+    shape: Shape,
+    params: TrainParams,
+    samples: usize,
+    /// Multiplies the initial weights (large values provoke saturation).
+    init_scale: i32,
+    seed: u32,
+}
+
+/// Trains both on the same random samples; returns (saturations, cycles per sample).
+fn run<const AW: usize>(case: &Case) -> (u32, f64) {
+    let shape = case.shape;
+    let mut model = Model::new(shape, case.seed);
+    let mut rtl = RtlLearner::<AW>::new(shape);
+    rtl.seed(case.seed);
+    model.params = case.params;
+    rtl.set_params(&case.params);
+    let w0: Vec<i16> = init_weights(shape, case.seed as u64)
+        .iter()
+        .map(|&w| (w as i32 * case.init_scale).clamp(-32768, 32767) as i16)
+        .collect();
+    model.set_weights(&w0);
+    rtl.write_weights(&w0);
+    assert_eq!(rtl.read_weights(), w0, "weights read back as written");
+
+    let mut rng = ChaCha8Rng::seed_from_u64(case.seed as u64 + 99);
+    let mut train_cycles = 0;
+    for n in 0..case.samples {
+        let x: Vec<u8> = (0..shape.n_in).map(|_| rng.gen()).collect();
+        let t = rng.gen_range(0..shape.n_out);
+        let lm = model.train(&x, t);
+        let lr = rtl.train(&x, t);
+        train_cycles += rtl.last_op_cycles;
+        let ctx = format!("{} {:?} sample {n}", shape, case.params);
+        assert_eq!(lr, lm, "losses differ: {ctx}");
+        assert_eq!(rtl.counters(), model.counters, "counters differ: {ctx}");
+        assert_eq!(rtl.probe_seed(), model.probe_seed(), "probe seed differs: {ctx}");
+        assert_eq!(rtl.batch_pos(), model.batch_pos(), "batch position differs: {ctx}");
+        let wr = rtl.read_weights();
+        if wr != model.weights() {
+            let a = (0..wr.len()).find(|&a| wr[a] != model.weights()[a]).unwrap();
+            panic!(
+                "weights differ first at address {a}: rtl {} model {}: {ctx}",
+                wr[a],
+                model.weights()[a]
+            );
+        }
+        if n % 17 == 0 {
+            let im = model.infer(&x, t);
+            let ir = rtl.infer(&x, t);
+            assert_eq!((ir.class, ir.loss), (im.class, im.loss), "inference differs: {ctx}");
+            assert_eq!(rtl.counters(), model.counters, "inference changed counters: {ctx}");
+        }
+    }
+    // A partial batch flushed by the Apply op, then cleared accumulators.
+    model.apply();
+    rtl.apply();
+    assert_eq!(rtl.read_weights(), model.weights(), "after apply");
+    assert_eq!(rtl.counters(), model.counters, "after apply");
+    model.clear_accumulators();
+    rtl.clear_accumulators();
+    assert_eq!(rtl.batch_pos(), model.batch_pos());
+    (
+        model.counters.saturations,
+        train_cycles as f64 / case.samples as f64,
+    )
+}
+
+fn params(estimator: Estimator, loss: LossKind, batch: u16) -> TrainParams {
+    TrainParams {
+        estimator,
+        loss,
+        sigma: 96,
+        eta_mant: 3,
+        eta_shift: 7,
+        batch,
+    }
+}
+
+const A: Shape = Shape::new(5, 4, 3);
+const B: Shape = Shape::new(9, 7, 4);
+
+fn matrix<const AW: usize>(shape: Shape, batch: u16) {
+    for estimator in [Estimator::NodePerturbation, Estimator::WeightPerturbation] {
+        for loss in [LossKind::SquaredError, LossKind::CrossEntropy] {
+            run::<AW>(&Case {
+                shape,
+                params: params(estimator, loss, batch),
+                samples: 300,
+                init_scale: 1,
+                seed: 11 + batch as u32,
+            });
+        }
+    }
+}
+
+#[test]
+fn small_network_all_estimators_and_losses() {
+    matrix::<6>(A, 1);
+}
+
+#[test]
+fn second_network_all_estimators_and_losses() {
+    matrix::<7>(B, 1);
+}
+
+#[test]
+fn mini_batches_accumulate_and_apply() {
+    matrix::<6>(A, 4);
+    matrix::<7>(B, 3);
+}
+
+#[test]
+fn saturating_runs_agree() {
+    for (estimator, loss) in [
+        (Estimator::NodePerturbation, LossKind::SquaredError),
+        (Estimator::WeightPerturbation, LossKind::CrossEntropy),
+        (Estimator::NodePerturbation, LossKind::CrossEntropy),
+    ] {
+        for batch in [1, 5] {
+            let mut p = params(estimator, loss, batch);
+            p.sigma = 0x2000;
+            p.eta_mant = 255;
+            p.eta_shift = 0;
+            let (sat, _) = run::<7>(&Case {
+                shape: B,
+                params: p,
+                samples: 300,
+                init_scale: 8,
+                seed: 3,
+            });
+            assert!(sat > 100, "the run was meant to saturate, saw {sat} clips");
+        }
+    }
+}
+
+/// The schedule: cycles per training sample (batch 1) = 3 W + 4 n_out + 50.
+#[test]
+fn full_size_network_and_cycle_count() {
+    let shape = Shape::new(64, 32, 10);
+    let (_, cps) = run::<12>(&Case {
+        shape,
+        params: params(Estimator::NodePerturbation, LossKind::CrossEntropy, 1),
+        samples: 12,
+        init_scale: 1,
+        seed: 7,
+    });
+    let bound = 3.0 * shape.n_weights() as f64;
+    println!("64-32-10: {cps} cycles per sample, bound {bound}, overhead {:.2} %", (cps / bound - 1.0) * 100.0);
+    assert!(cps <= bound * 1.10, "schedule more than 10 % above the bound");
+}
