@@ -24,7 +24,7 @@
 //! stochastic rounding, S5 write-back of activations, logits or weights. A training sample is
 //! `+` pass, loss, `-` pass, loss, step size, update sweep; the pipeline drains (6 cycles)
 //! between the two layers of a forward pass and at the end of each sweep.
-//! Cycles per sample (batch 1): `3 W + 2 (2 n_out + 4) + 5 * 6 + 12` with `W` weights
+//! Cycles per sample (batch 1): `3 W + 4 n_out + 45` with `W` weights (the bound is `3 W`);
 //! (see docs/ARCHITECTURE.md; the tests measure it).
 use crate::config::Shape;
 use crate::formats::{ONE_X, ROUND_SEED_XOR};

@@ -144,7 +144,32 @@ fn saturating_runs_agree() {
     }
 }
 
-/// The schedule: cycles per training sample (batch 1) = 3 W + 4 n_out + 50.
+/// The schedule: a training sample (batch 1) takes `3 W + 4 n_out + 45` cycles, W weights;
+/// the bound is `3 W` (three sweeps of one weight per cycle).
+fn formula(shape: Shape) -> f64 {
+    (3 * shape.n_weights() + 4 * shape.n_out + 45) as f64
+}
+
+#[test]
+fn cycles_per_sample_follow_the_formula() {
+    for (sh, loss) in [
+        (A, LossKind::CrossEntropy),
+        (A, LossKind::SquaredError),
+        (B, LossKind::CrossEntropy),
+    ] {
+        for est in [Estimator::NodePerturbation, Estimator::WeightPerturbation] {
+            let (_, c) = run::<7>(&Case {
+                shape: sh,
+                params: params(est, loss, 1),
+                samples: 3,
+                init_scale: 1,
+                seed: 1,
+            });
+            assert_eq!(c, formula(sh), "{sh} {loss:?} {est:?}");
+        }
+    }
+}
+
 #[test]
 fn full_size_network_and_cycle_count() {
     let shape = Shape::new(64, 32, 10);
@@ -156,6 +181,10 @@ fn full_size_network_and_cycle_count() {
         seed: 7,
     });
     let bound = 3.0 * shape.n_weights() as f64;
-    println!("64-32-10: {cps} cycles per sample, bound {bound}, overhead {:.2} %", (cps / bound - 1.0) * 100.0);
+    println!(
+        "64-32-10: {cps} cycles per sample, bound {bound}, overhead {:.2} %",
+        (cps / bound - 1.0) * 100.0
+    );
+    assert_eq!(cps, formula(shape));
     assert!(cps <= bound * 1.10, "schedule more than 10 % above the bound");
 }
