@@ -274,8 +274,12 @@ impl<const AW: usize> Learner<AW> {
         if let Err(e) = shape.check(AW) {
             panic!("cannot elaborate the learner: {e}");
         }
-        let zeros16 = (0..1usize << AW).map(|a| (a.to_bits(), bits::<16>(0))).collect();
-        let zeros32 = (0..1usize << AW).map(|a| (a.to_bits(), bits::<32>(0))).collect();
+        let zeros16 = (0..1usize << AW)
+            .map(|a| (a.to_bits(), bits::<16>(0)))
+            .collect();
+        let zeros32 = (0..1usize << AW)
+            .map(|a| (a.to_bits(), bits::<32>(0)))
+            .collect();
         let zeros8 = || (0..256usize).map(|a| (a.to_bits(), bits::<8>(0))).collect();
         Self {
             clock: Default::default(),
@@ -607,10 +611,10 @@ impl<const AW: usize> Logic for Learner<AW> {
         if self.node_pert.val() & !self.s0_first.val() {
             self.s0_bit.next = self.unit_sign.q.val();
         } else {
-            self.s0_bit.next = self.noise.bit.val();
+            self.s0_bit.next = self.noise.lsb.val();
         }
         if self.s0_draw.val() & self.s0_first.val() {
-            self.unit_sign.d.next = self.noise.bit.val();
+            self.unit_sign.d.next = self.noise.lsb.val();
         }
         self.s0_sign.next = self.s0_bit.val() ^ self.pass_minus.q.val();
         self.noise.advance.next = self.s0_draw.val();
@@ -1077,7 +1081,7 @@ impl<const AW: usize> Logic for Learner<AW> {
                     self.addr.d.next = 0.into();
                     if self.pass_clean.q.val() {
                         self.infer_loss_reg.d.next = self.loss.loss.val();
-                        self.infer_class_reg.d.next = self.loss.class.val();
+                        self.infer_class_reg.d.next = self.loss.predicted.val();
                         self.phase.d.next = Phase::Done;
                     } else if !self.pass_minus.q.val() {
                         self.l_plus.d.next = self.loss.loss.val();

@@ -1,9 +1,9 @@
 //! Maximal-length Galois LFSR: the learner's noise and rounding source.
 //!
 //! Contract (one clock domain, `clock`):
-//! - `bit` is bit 0 of the state and `state` the whole state, both combinational from the
-//!   register: a consumer reads `bit` in the cycle it asserts `advance`.
-//! - `advance` steps once at the next edge: `state = (state >> 1) ^ (bit ? mask : 0)`.
+//! - `lsb` is bit 0 of the state and `state` the whole state, both combinational from the
+//!   register: a consumer reads `lsb` in the cycle it asserts `advance`.
+//! - `advance` steps once at the next edge: `state = (state >> 1) ^ (lsb ? mask : 0)`.
 //! - `load` (takes priority over `advance`) loads `seed`, or 1 when `seed` is zero, so the state
 //!   is never zero; power-on state is 1.
 //! - `mask` is the Galois mask of a primitive polynomial of degree `N`
@@ -21,7 +21,7 @@ pub struct Lfsr<const N: usize> {
     pub load: Signal<In, bool>,
     pub seed: Signal<In, Bits<N>>,
     pub advance: Signal<In, bool>,
-    pub bit: Signal<Out, bool>,
+    pub lsb: Signal<Out, bool>,
     pub state: Signal<Out, Bits<N>>,
     mask: Constant<Bits<N>>,
     replacement: Constant<Bits<N>>,
@@ -31,13 +31,16 @@ pub struct Lfsr<const N: usize> {
 impl<const N: usize> Default for Lfsr<N> {
     fn default() -> Self {
         let mask = lfsr_mask(N);
-        assert!(mask != 0, "no primitive polynomial is tabulated for a {N}-bit LFSR");
+        assert!(
+            mask != 0,
+            "no primitive polynomial is tabulated for a {N}-bit LFSR"
+        );
         Self {
             clock: Default::default(),
             load: Default::default(),
             seed: Default::default(),
             advance: Default::default(),
-            bit: Default::default(),
+            lsb: Default::default(),
             state: Default::default(),
             mask: Constant::new(bits::<N>(mask as u128 as LiteralType)),
             replacement: Constant::new(bits::<N>(ZERO_SEED_REPLACEMENT as LiteralType)),
@@ -64,7 +67,7 @@ impl<const N: usize> Logic for Lfsr<N> {
                 self.shift_reg.d.next = self.shift_reg.q.val() >> 1;
             }
         }
-        self.bit.next = self.shift_reg.q.val().get_bit(0);
+        self.lsb.next = self.shift_reg.q.val().get_bit(0);
         self.state.next = self.shift_reg.q.val();
     }
 }

@@ -5,7 +5,7 @@
 //!   `z_we`, `z_waddr = k`, `z_wdata` at any time the unit is idle.
 //! - `start` (a one-cycle strobe while `busy` is low) evaluates the stored logits `0..n_out`
 //!   against class `target` with the loss chosen by `cross_entropy`. `busy` is high from the
-//!   next cycle until `done` pulses for one cycle; `loss` (Q.8, unsigned) and `class` (first
+//!   next cycle until `done` pulses for one cycle; `loss` (Q.8, unsigned) and `predicted` (first
 //!   maximum) then hold until the next start. `sat` pulses once for each clipped error.
 //! - Squared error: `sum_k (sat16(z_k - t_k)^2 >> 8)`, `t_k = 256` for the target, else 0.
 //! - Cross-entropy, in bits: `S = sum_k EXP2[f_k] >> q_k` with `max - z_k = 256 q_k + f_k`
@@ -43,7 +43,7 @@ pub struct LossUnit {
     pub busy: Signal<Out, bool>,
     pub done: Signal<Out, bool>,
     pub loss: Signal<Out, Bits<32>>,
-    pub class: Signal<Out, Bits<8>>,
+    pub predicted: Signal<Out, Bits<8>>,
     pub sat: Signal<Out, bool>,
     n_out: Constant<Bits<8>>,
     last_index: Constant<Bits<8>>,
@@ -86,7 +86,10 @@ pub struct LossUnit {
 impl LossUnit {
     /// A loss unit for `n_out` logits (2..=254).
     pub fn new(n_out: usize) -> Self {
-        assert!((2..=254).contains(&n_out), "the loss unit needs 2..=254 outputs");
+        assert!(
+            (2..=254).contains(&n_out),
+            "the loss unit needs 2..=254 outputs"
+        );
         Self {
             clock: Default::default(),
             z_we: Default::default(),
@@ -98,14 +101,24 @@ impl LossUnit {
             busy: Default::default(),
             done: Default::default(),
             loss: Default::default(),
-            class: Default::default(),
+            predicted: Default::default(),
             sat: Default::default(),
             n_out: Constant::new(n_out.to_bits()),
             last_index: Constant::new((n_out - 1).to_bits()),
             one_hot: Constant::new((ONE_X as usize).to_bits()),
-            z_store: RAM::new((0..256usize).map(|a| (a.to_bits(), bits::<16>(0))).collect()),
-            exp2: exp2_table().into_iter().map(|v| bits::<16>(v as LiteralType)).into(),
-            log2: log2_table().into_iter().map(|v| bits::<16>(v as LiteralType)).into(),
+            z_store: RAM::new(
+                (0..256usize)
+                    .map(|a| (a.to_bits(), bits::<16>(0)))
+                    .collect(),
+            ),
+            exp2: exp2_table()
+                .into_iter()
+                .map(|v| bits::<16>(v as LiteralType))
+                .into(),
+            log2: log2_table()
+                .into_iter()
+                .map(|v| bits::<16>(v as LiteralType))
+                .into(),
             state: Default::default(),
             read_index: Default::default(),
             data_valid: Default::default(),
@@ -316,7 +329,7 @@ impl Logic for LossUnit {
         } else {
             self.loss.next = self.sum.q.val();
         }
-        self.class.next = self.class_reg.q.val();
+        self.predicted.next = self.class_reg.q.val();
         self.sat.next = self.sat_reg.q.val();
     }
 }

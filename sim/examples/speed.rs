@@ -10,7 +10,11 @@ use zo_sim::train::init_weights;
 
 fn main() {
     let shape = Shape::new(64, 32, 10);
-    let params = TrainParams { sigma: 64, eta_shift: 9, ..TrainParams::default() };
+    let params = TrainParams {
+        sigma: 64,
+        eta_shift: 9,
+        ..TrainParams::default()
+    };
     let mut rng = ChaCha8Rng::seed_from_u64(1);
     let samples: Vec<(Vec<u8>, usize)> = (0..2000)
         .map(|_| ((0..64).map(|_| rng.gen()).collect(), rng.gen_range(0..10)))

@@ -18,7 +18,10 @@ impl Lfsr {
 
     /// A generator with an explicit Galois mask (bit `width-1` must be set).
     pub fn with_mask(mask: u64, seed: u64) -> Self {
-        assert!(mask != 0, "no maximal-length polynomial is tabulated for this width");
+        assert!(
+            mask != 0,
+            "no maximal-length polynomial is tabulated for this width"
+        );
         Self { state: seed, mask }
     }
 

@@ -220,7 +220,11 @@ impl Model {
     }
 
     pub fn set_weights(&mut self, w: &[i16]) {
-        assert_eq!(w.len(), self.weights.len(), "weight count must match the shape");
+        assert_eq!(
+            w.len(),
+            self.weights.len(),
+            "weight count must match the shape"
+        );
         self.weights.copy_from_slice(w);
     }
 
@@ -353,6 +357,7 @@ impl Model {
         self.counters.saturations = sat;
 
         let np = p.estimator == Estimator::NodePerturbation;
+        let inputs = &x[..sh.n_in];
         let mut addr = 0;
         for layer in 0..2 {
             let (rows, fan_in) = if layer == 0 {
@@ -364,10 +369,14 @@ impl Model {
                 let unit_sign = if np { noise.next_bit() } else { false };
                 for j in 0..=fan_in {
                     let positive = if np { unit_sign } else { noise.next_bit() };
-                    let operand = match (np, layer, j < fan_in) {
-                        (true, 0, true) => x[j] as i32,
-                        (true, 1, true) => self.h_plus[j] + self.h_minus[j],
-                        (true, 1, false) => 2 * ONE_X,
+                    // The bias (j == fan_in) has input 1.0 (2.0 for the summed activations).
+                    let operand = match (np, layer) {
+                        (true, 0) => inputs.get(j).map_or(ONE_X, |&v| v as i32),
+                        (true, _) => self
+                            .h_plus
+                            .get(j)
+                            .zip(self.h_minus.get(j))
+                            .map_or(2 * ONE_X, |(p, m)| p + m),
                         _ => ONE_X,
                     };
                     let prod = g * operand;

@@ -36,7 +36,10 @@ impl<const AW: usize> RtlLearner<AW> {
     }
 
     fn settle(&mut self) {
-        assert!(simulate(&mut *self.uut, 1000), "the learner's logic did not settle");
+        assert!(
+            simulate(&mut *self.uut, 1000),
+            "the learner's logic did not settle"
+        );
     }
 
     /// One clock cycle. Inputs set before the call are seen at this rising edge; the sample
@@ -121,7 +124,10 @@ impl<const AW: usize> RtlLearner<AW> {
         let limit = 64 * self.shape.n_weights() as u64 + 10_000;
         while !self.uut.done.val() {
             self.tick();
-            assert!(self.cycles - start < limit, "the learner never finished {op:?}");
+            assert!(
+                self.cycles - start < limit,
+                "the learner never finished {op:?}"
+            );
         }
         self.tick();
         self.last_op_cycles = self.cycles - start + 1;

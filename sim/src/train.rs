@@ -76,7 +76,8 @@ pub fn accuracy(model: &mut Model, xs: &[Vec<u8>], ys: &[usize]) -> f64 {
 
 /// The order in which an epoch visits the training rows: a seeded shuffle per epoch.
 pub fn epoch_order(n: usize, seed: u64, epoch: usize) -> Vec<usize> {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let mut rng =
+        ChaCha8Rng::seed_from_u64(seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let mut order: Vec<usize> = (0..n).collect();
     order.shuffle(&mut rng);
     order

@@ -39,7 +39,12 @@ fn eval(u: &mut LossUnit, z: &[i16], target: usize, ce: bool) -> (u32, usize, u3
         }
         assert!(cycles < 2000);
     }
-    (u.loss.val().index() as u32, u.class.val().index(), sat, cycles)
+    (
+        u.loss.val().index() as u32,
+        u.predicted.val().index(),
+        sat,
+        cycles,
+    )
 }
 
 #[test]
@@ -54,12 +59,15 @@ fn loss_unit_matches_model() {
                 .map(|_| match trial % 4 {
                     0 => rng.gen_range(-512..512),
                     1 => rng.gen(),
-                    2 => *[i16::MIN, i16::MAX, 0, -1].iter().nth(rng.gen_range(0..4)).unwrap(),
+                    2 => [i16::MIN, i16::MAX, 0, -1][rng.gen_range(0..4)],
                     _ => rng.gen_range(-4096..4096),
                 })
                 .collect();
             let t = rng.gen_range(0..n_out);
-            for (ce, kind) in [(false, LossKind::SquaredError), (true, LossKind::CrossEntropy)] {
+            for (ce, kind) in [
+                (false, LossKind::SquaredError),
+                (true, LossKind::CrossEntropy),
+            ] {
                 let mut sat = 0;
                 let (want, class) = tables.loss(&z, t, kind, &mut sat);
                 let (got, got_class, got_sat, _) = eval(&mut u, &z, t, ce);

@@ -18,7 +18,10 @@ fn train(name: &str, n_hid: usize, params: TrainParams, epochs: usize) -> (f64, 
     }
     let train = accuracy(&mut model, &data.train_x, &data.train_y);
     let test = accuracy(&mut model, &data.test_x, &data.test_y);
-    println!("{name} {shape}: train {train:.3} test {test:.3} counters {:?}", model.counters);
+    println!(
+        "{name} {shape}: train {train:.3} test {test:.3} counters {:?}",
+        model.counters
+    );
     (train, test)
 }
 

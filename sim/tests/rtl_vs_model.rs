@@ -44,11 +44,21 @@ fn run<const AW: usize>(case: &Case) -> (u32, f64) {
         let ctx = format!("{} {:?} sample {n}", shape, case.params);
         assert_eq!(lr, lm, "losses differ: {ctx}");
         assert_eq!(rtl.counters(), model.counters, "counters differ: {ctx}");
-        assert_eq!(rtl.probe_seed(), model.probe_seed(), "probe seed differs: {ctx}");
-        assert_eq!(rtl.batch_pos(), model.batch_pos(), "batch position differs: {ctx}");
+        assert_eq!(
+            rtl.probe_seed(),
+            model.probe_seed(),
+            "probe seed differs: {ctx}"
+        );
+        assert_eq!(
+            rtl.batch_pos(),
+            model.batch_pos(),
+            "batch position differs: {ctx}"
+        );
         let wr = rtl.read_weights();
         if wr != model.weights() {
-            let a = (0..wr.len()).find(|&a| wr[a] != model.weights()[a]).unwrap();
+            let a = (0..wr.len())
+                .find(|&a| wr[a] != model.weights()[a])
+                .unwrap();
             panic!(
                 "weights differ first at address {a}: rtl {} model {}: {ctx}",
                 wr[a],
@@ -58,8 +68,16 @@ fn run<const AW: usize>(case: &Case) -> (u32, f64) {
         if n % 17 == 0 {
             let im = model.infer(&x, t);
             let ir = rtl.infer(&x, t);
-            assert_eq!((ir.class, ir.loss), (im.class, im.loss), "inference differs: {ctx}");
-            assert_eq!(rtl.counters(), model.counters, "inference changed counters: {ctx}");
+            assert_eq!(
+                (ir.class, ir.loss),
+                (im.class, im.loss),
+                "inference differs: {ctx}"
+            );
+            assert_eq!(
+                rtl.counters(),
+                model.counters,
+                "inference changed counters: {ctx}"
+            );
         }
     }
     // A partial batch flushed by the Apply op, then cleared accumulators.
@@ -167,6 +185,16 @@ fn cycles_per_sample_follow_the_formula() {
             });
             assert_eq!(c, formula(sh), "{sh} {loss:?} {est:?}");
         }
+        // Inference: one clean pass, `W + 2 n_out + 19`; a mini-batch's apply sweep: `W + 6`.
+        let mut rtl = RtlLearner::<7>::new(sh);
+        rtl.set_params(&params(Estimator::NodePerturbation, loss, 2));
+        let w = sh.n_weights() as u64;
+        rtl.infer(&[1; 9], 0);
+        assert_eq!(rtl.last_op_cycles, w + 2 * sh.n_out as u64 + 19, "{sh} inference");
+        rtl.train(&[1; 9], 0);
+        let accumulate_only = rtl.last_op_cycles;
+        rtl.train(&[1; 9], 0);
+        assert_eq!(rtl.last_op_cycles - accumulate_only, w + 6, "{sh} apply sweep");
     }
 }
 
@@ -186,5 +214,8 @@ fn full_size_network_and_cycle_count() {
         (cps / bound - 1.0) * 100.0
     );
     assert_eq!(cps, formula(shape));
-    assert!(cps <= bound * 1.10, "schedule more than 10 % above the bound");
+    assert!(
+        cps <= bound * 1.10,
+        "schedule more than 10 % above the bound"
+    );
 }

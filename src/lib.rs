@@ -1,0 +1,1 @@
+//! End-to-end tests of the zeroth-order learner live in `tests/`; this crate has no code.
