@@ -43,7 +43,11 @@ fn main() -> ExitCode {
         }
     };
     // Hidden width and step sizes that train each built-in set (see sim/tests/model_accuracy.rs).
-    let (n_hid, sigma, eta_shift) = if name == "digits" { (32, 64, 9) } else { (16, 128, 6) };
+    let (n_hid, sigma, eta_shift) = if name == "digits" {
+        (32, 64, 9)
+    } else {
+        (16, 128, 6)
+    };
     let shape = Shape::new(ds.n_features(), n_hid, ds.n_classes);
     let data = PreparedData::new(&ds, shape.n_in, 0.3, 0);
     let mut model = Model::new(shape, 1);
@@ -56,7 +60,12 @@ fn main() -> ExitCode {
         eta_shift,
         batch: 1,
     };
-    println!("{name} (one of {}): network {shape}, {:?}, {:?}", BUILTIN.join(", "), estimator, loss);
+    println!(
+        "{name} (one of {}): network {shape}, {:?}, {:?}",
+        BUILTIN.join(", "),
+        estimator,
+        loss
+    );
     for epoch in 0..epochs {
         let before = model.counters;
         train_epoch(&mut model, &data, 7, epoch);

@@ -190,11 +190,19 @@ fn cycles_per_sample_follow_the_formula() {
         rtl.set_params(&params(Estimator::NodePerturbation, loss, 2));
         let w = sh.n_weights() as u64;
         rtl.infer(&[1; 9], 0);
-        assert_eq!(rtl.last_op_cycles, w + 2 * sh.n_out as u64 + 19, "{sh} inference");
+        assert_eq!(
+            rtl.last_op_cycles,
+            w + 2 * sh.n_out as u64 + 19,
+            "{sh} inference"
+        );
         rtl.train(&[1; 9], 0);
         let accumulate_only = rtl.last_op_cycles;
         rtl.train(&[1; 9], 0);
-        assert_eq!(rtl.last_op_cycles - accumulate_only, w + 6, "{sh} apply sweep");
+        assert_eq!(
+            rtl.last_op_cycles - accumulate_only,
+            w + 6,
+            "{sh} apply sweep"
+        );
     }
 }
 
