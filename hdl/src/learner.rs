@@ -16,7 +16,8 @@
 //! `x_data` one cycle later.
 //!
 //! Host port (idle only): `host_we` writes `host_wdata` to weight `host_addr`; a read of
-//! `host_addr` appears on `host_rdata` one cycle later.
+//! `host_addr` appears on `host_rdata` one cycle later. Logit `logit_addr` of the last pass
+//! appears on `logit_data` one cycle later.
 //!
 //! Schedule: every pass is a sweep over the weight memory, one weight per cycle, through a
 //! six-stage pipeline: S0 address and noise draw, S1 memory data and operand select (and the
@@ -74,6 +75,8 @@ pub struct Learner<const AW: usize> {
     pub host_wdata: Signal<In, Bits<16>>,
     pub host_we: Signal<In, bool>,
     pub host_rdata: Signal<Out, Bits<16>>,
+    pub logit_addr: Signal<In, Bits<8>>,
+    pub logit_data: Signal<Out, Bits<16>>,
     // Status.
     pub busy: Signal<Out, bool>,
     pub done: Signal<Out, bool>,
@@ -301,6 +304,8 @@ impl<const AW: usize> Learner<AW> {
             host_wdata: Default::default(),
             host_we: Default::default(),
             host_rdata: Default::default(),
+            logit_addr: Default::default(),
+            logit_data: Default::default(),
             busy: Default::default(),
             done: Default::default(),
             samples: Default::default(),
@@ -955,6 +960,8 @@ impl<const AW: usize> Logic for Learner<AW> {
         self.loss.start.next = false;
         self.loss.cross_entropy.next = self.cross_entropy.val();
         self.loss.target.next = self.target.val();
+        self.loss.peek_addr.next = self.logit_addr.val();
+        self.logit_data.next = self.loss.peek_data.val();
 
         // ---------------- Counters ----------------
         self.step_sat.d.next = false;

@@ -4,8 +4,12 @@
 //! - [`lfsr`]: maximal-length Galois LFSR, the noise and rounding source.
 //! - [`formats`]: the fixed-point formats and lookup tables (shared with the reference model).
 //! - [`config`]: network shape and register encodings.
+//! - [`loss`]: loss unit; [`learner`]: the pipelined learner.
+//! - [`uart_tx`], [`uart_rx`]: 8N1 serial transmitter and receiver.
 pub mod config;
 pub mod formats;
 pub mod learner;
 pub mod lfsr;
 pub mod loss;
+pub mod uart_rx;
+pub mod uart_tx;

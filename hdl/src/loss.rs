@@ -7,6 +7,7 @@
 //!   against class `target` with the loss chosen by `cross_entropy`. `busy` is high from the
 //!   next cycle until `done` pulses for one cycle; `loss` (Q.8, unsigned) and `predicted` (first
 //!   maximum) then hold until the next start. `sat` pulses once for each clipped error.
+//! - While idle, logit `peek_addr` appears on `peek_data` one cycle later (host read-back).
 //! - Squared error: `sum_k (sat16(z_k - t_k)^2 >> 8)`, `t_k = 256` for the target, else 0.
 //! - Cross-entropy, in bits: `S = sum_k EXP2[f_k] >> q_k` with `max - z_k = 256 q_k + f_k`
 //!   (terms with `q_k >= 16` are 0); `p = floor(log2 S)`, `m = (S >> (p - 8)) & 255`;
@@ -45,6 +46,8 @@ pub struct LossUnit {
     pub loss: Signal<Out, Bits<32>>,
     pub predicted: Signal<Out, Bits<8>>,
     pub sat: Signal<Out, bool>,
+    pub peek_addr: Signal<In, Bits<8>>,
+    pub peek_data: Signal<Out, Bits<16>>,
     n_out: Constant<Bits<8>>,
     last_index: Constant<Bits<8>>,
     one_hot: Constant<Bits<16>>,
@@ -103,6 +106,8 @@ impl LossUnit {
             loss: Default::default(),
             predicted: Default::default(),
             sat: Default::default(),
+            peek_addr: Default::default(),
+            peek_data: Default::default(),
             n_out: Constant::new(n_out.to_bits()),
             last_index: Constant::new((n_out - 1).to_bits()),
             one_hot: Constant::new((ONE_X as usize).to_bits()),
@@ -181,7 +186,12 @@ impl Logic for LossUnit {
         self.z_store.write_enable.next = self.z_we.val();
         self.z_store.write_address.next = self.z_waddr.val();
         self.z_store.write_data.next = self.z_wdata.val();
-        self.z_store.read_address.next = self.read_index.q.val();
+        if self.state.q.val() == Phase::Idle {
+            self.z_store.read_address.next = self.peek_addr.val();
+        } else {
+            self.z_store.read_address.next = self.read_index.q.val();
+        }
+        self.peek_data.next = self.z_store.read_data.val();
 
         // Read sequencer for the MAX and SUM sweeps.
         self.data_valid.d.next = false;

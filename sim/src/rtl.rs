@@ -148,12 +148,21 @@ impl<const AW: usize> RtlLearner<AW> {
         }
     }
 
-    /// Clean inference (logits are not exposed by the RTL; the returned vector is empty).
+    /// Clean inference; the logits are read back through the logit port.
     pub fn infer(&mut self, x: &[u8], target: usize) -> Inference {
         self.load_sample(x);
         self.run(Op::Infer, target);
+        let cycles = self.last_op_cycles;
+        let logits = (0..self.shape.n_out)
+            .map(|k| {
+                self.uut.logit_addr.next = k.to_bits();
+                self.tick();
+                self.uut.logit_data.val().index() as u16 as i16
+            })
+            .collect();
+        self.last_op_cycles = cycles;
         Inference {
-            logits: Vec::new(),
+            logits,
             class: self.uut.infer_class.val().index(),
             loss: self.uut.infer_loss.val().index() as u32,
         }

@@ -68,11 +68,7 @@ fn run<const AW: usize>(case: &Case) -> (u32, f64) {
         if n % 17 == 0 {
             let im = model.infer(&x, t);
             let ir = rtl.infer(&x, t);
-            assert_eq!(
-                (ir.class, ir.loss),
-                (im.class, im.loss),
-                "inference differs: {ctx}"
-            );
+            assert_eq!(ir, im, "inference (logits, class, loss) differs: {ctx}");
             assert_eq!(
                 rtl.counters(),
                 model.counters,
