@@ -6,8 +6,13 @@
 //! - [`config`]: network shape and register encodings.
 //! - [`loss`]: loss unit; [`learner`]: the pipelined learner.
 //! - [`uart_tx`], [`uart_rx`]: 8N1 serial transmitter and receiver.
+pub mod cobs_decoder;
 pub mod config;
+pub mod controller;
+pub mod crc16;
 pub mod formats;
+pub mod frame_rx;
+pub mod frame_tx;
 pub mod learner;
 pub mod lfsr;
 pub mod loss;

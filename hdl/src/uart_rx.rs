@@ -23,7 +23,7 @@
 //!   other with no idle time.
 //! - `busy` is high from rising edge `L + 2` (the frame timer running) until the edge that
 //!   raises `valid`, or after a frame error until recovery ends; a rejected glitch makes it
-//!   high for `m` clocks.
+//!   high for `m + 1` clocks.
 //!
 //! Baud tolerance. Let the transmitter's bit time be `c (1 + d)` clocks and its start edge fall
 //! anywhere in the clock period before sample `L`. With a clean line every byte of a

@@ -3,8 +3,13 @@
 //! - [`model`]: the bit-exact reference model (the executable specification).
 //! - [`lfsr`]: the model of the noise generator.
 //! - [`dataset`]: built-in datasets, stratified splits and input quantisation.
+pub mod board;
 pub mod dataset;
 pub mod lfsr;
+
 pub mod model;
 pub mod rtl;
+pub mod rtl_device;
 pub mod train;
+pub mod uart;
+pub mod vboard;

@@ -1,0 +1,182 @@
+//! The test vectors of `docs/PROTOCOL.md` section 2, checked against the encoder, the decoder
+//! and the table in the document itself.
+
+use zo_proto::{
+    crc16, decode_packet, encode_frame, kind, ErrorCode, NakReason, Packet, Params, Request,
+    Response,
+};
+
+fn hex(s: &str) -> Vec<u8> {
+    s.split_whitespace()
+        .map(|b| u8::from_str_radix(b, 16).expect("hex byte"))
+        .collect()
+}
+
+/// (description, packet, wire) exactly as in the table of `docs/PROTOCOL.md`.
+const VECTORS: &[(&str, &str, &str)] = &[
+    (
+        "IDENTIFY, seq 0",
+        "01 00 00 00 f2 74",
+        "02 01 01 01 03 f2 74 00",
+    ),
+    (
+        "STATUS, seq 7",
+        "09 07 00 00 f2 27",
+        "03 09 07 01 03 f2 27 00",
+    ),
+    (
+        "READ_WEIGHTS start 0 count 4, seq 1",
+        "02 01 04 00 00 00 04 00 cc 9c",
+        "04 02 01 04 01 01 02 04 03 cc 9c 00",
+    ),
+    (
+        "SET_PARAMS reset defaults with reseed, seed 1, seq 2",
+        "05 02 0d 00 00 01 00 01 01 08 01 00 01 01 00 00 00 3b a9",
+        "04 05 02 0d 01 02 01 05 01 01 08 01 03 01 01 01 01 03 3b a9 00",
+    ),
+    (
+        "TRAIN response (done), seq 3",
+        "86 03 00 00 27 31",
+        "03 86 03 01 03 27 31 00",
+    ),
+    (
+        "ERROR to READ_WEIGHTS, BAD_VALUE, detail 2, seq 1",
+        "7f 01 04 00 02 05 02 00 86 ca",
+        "04 7f 01 04 04 02 05 02 03 86 ca 00",
+    ),
+    (
+        "NAK bad CRC, seq 0",
+        "7e 00 01 00 01 e4 33",
+        "02 7e 02 01 04 01 e4 33 00",
+    ),
+];
+
+/// The packets the vectors describe, built through the message API.
+fn messages() -> Vec<Packet> {
+    vec![
+        Request::Identify.to_packet(0),
+        Request::Status.to_packet(7),
+        Request::ReadWeights { start: 0, count: 4 }.to_packet(1),
+        Request::SetParams(Params {
+            reseed: true,
+            ..Params::default()
+        })
+        .to_packet(2),
+        Response::Done {
+            request: kind::TRAIN,
+        }
+        .to_packet(3),
+        Response::Error {
+            request: kind::READ_WEIGHTS,
+            code: ErrorCode::BadValue,
+            detail: 2,
+        }
+        .to_packet(1),
+        Response::Nak(NakReason::Crc).to_packet(0),
+    ]
+}
+
+#[test]
+fn crc_check_value() {
+    assert_eq!(crc16(b"123456789"), 0x29B1);
+    assert_eq!(crc16(b""), 0xFFFF);
+}
+
+#[test]
+fn vectors_encode_and_decode() {
+    for ((name, packet, wire), msg) in VECTORS.iter().zip(messages()) {
+        let packet = hex(packet);
+        let wire = hex(wire);
+        let frame = encode_frame(&msg);
+        assert_eq!(frame, wire, "{name}: encoder");
+        assert_eq!(
+            zo_proto::packet_bytes(&msg).unwrap(),
+            packet,
+            "{name}: packet"
+        );
+        let body = &packet[..packet.len() - 2];
+        assert_eq!(
+            crc16(body).to_be_bytes(),
+            packet[packet.len() - 2..],
+            "{name}: crc"
+        );
+        let decoded = decode_packet(&wire[..wire.len() - 1]).expect(name);
+        assert_eq!(decoded, msg, "{name}: decoder");
+    }
+}
+
+#[test]
+fn vectors_decode_as_messages() {
+    let p = messages();
+    assert_eq!(
+        Request::decode(p[0].kind, &p[0].payload, 16),
+        Ok(Request::Identify)
+    );
+    assert_eq!(
+        Request::decode(p[3].kind, &p[3].payload, 16),
+        Ok(Request::SetParams(Params {
+            reseed: true,
+            ..Params::default()
+        }))
+    );
+    assert_eq!(
+        Response::decode(p[4].kind, &p[4].payload),
+        Ok(Response::Done { request: 0x06 })
+    );
+    assert_eq!(
+        Response::decode(p[6].kind, &p[6].payload),
+        Ok(Response::Nak(NakReason::Crc))
+    );
+}
+
+/// The table in `docs/PROTOCOL.md` holds exactly these vectors.
+#[test]
+fn vectors_match_the_document() {
+    let doc = include_str!("../../docs/PROTOCOL.md");
+    let section = doc
+        .split("### Test vectors")
+        .nth(1)
+        .expect("PROTOCOL.md has a Test vectors section");
+    let section = section.split("\n#").next().unwrap();
+    let rows: Vec<(String, Vec<u8>, Vec<u8>)> = section
+        .lines()
+        .filter(|l| l.starts_with('|') && l.contains('`'))
+        .map(|l| {
+            let cells: Vec<&str> = l.trim_matches('|').split('|').map(str::trim).collect();
+            assert_eq!(cells.len(), 3, "row {l:?}");
+            let unquote = |c: &str| hex(c.trim_matches('`'));
+            (cells[0].to_string(), unquote(cells[1]), unquote(cells[2]))
+        })
+        .collect();
+    assert_eq!(
+        rows.len(),
+        VECTORS.len(),
+        "number of vectors in the document"
+    );
+    for ((dname, dpacket, dwire), (name, packet, wire)) in rows.iter().zip(VECTORS) {
+        assert_eq!(dname, name);
+        assert_eq!(*dpacket, hex(packet), "{name}: packet in the document");
+        assert_eq!(*dwire, hex(wire), "{name}: wire in the document");
+    }
+}
+
+/// A packet whose last zero-free run is exactly 254 bytes ends with the 0xFF block, without
+/// a trailing 0x01 block (cross-checked with an independent implementation).
+#[test]
+fn cobs_full_run_at_end() {
+    let payload: Vec<u8> = (0..252).map(|i| (i % 255) as u8 + 1).collect();
+    let p = Packet {
+        kind: kind::WRITE_WEIGHTS,
+        seq: 0,
+        payload,
+    };
+    let wire = encode_frame(&p);
+    assert_eq!(wire.len(), 260);
+    assert_eq!(wire[..6], [0x02, 0x03, 0x02, 0xfc, 0xff, 0x01]);
+    assert_eq!(wire[wire.len() - 5..], [0xfb, 0xfc, 0xf3, 0x4b, 0x00]);
+    assert_eq!(decode_packet(&wire[..wire.len() - 1]), Ok(p.clone()));
+    // The longer form with the trailing 0x01 block decodes to the same packet.
+    let mut long = wire[..wire.len() - 1].to_vec();
+    long.push(0x01);
+    assert_eq!(decode_packet(&long), Ok(p));
+}

@@ -1,0 +1,235 @@
+//! The rust-hdl protocol engine and the reference device (`zo_sim::board::Device` over the
+//! model) answer every request with the same bytes: identity, errors in the decoder's order,
+//! weights, samples, parameters, training and evaluation jobs, inference, replays, NAKs, reset.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use zo_hdl::config::Shape;
+use zo_hdl::controller::ControllerInfo;
+use zo_proto::{encode_frame, Packet, Params, Request, Sample};
+use zo_sim::board::{BoardInfo, Device};
+use zo_sim::model::Model;
+use zo_sim::rtl_device::RtlDevice;
+use zo_sim::train::init_weights;
+
+const SHAPE: Shape = Shape::new(5, 4, 3);
+const CAPACITY: u16 = 16;
+
+struct Pair {
+    model: Device<Model>,
+    rtl: RtlDevice<6, 7>,
+    seq: u8,
+    compared: usize,
+}
+
+impl Pair {
+    fn new() -> Self {
+        let info = BoardInfo {
+            sample_capacity: CAPACITY,
+            ..BoardInfo::default()
+        };
+        let cinfo = ControllerInfo {
+            name: info.name.clone(),
+            clock_hz: info.clock_hz,
+            baud: info.baud,
+            build_id: info.build_id,
+            sample_capacity: info.sample_capacity,
+        };
+        Self {
+            model: Device::new(Model::new(SHAPE, 1), info),
+            rtl: RtlDevice::new(SHAPE, &cinfo),
+            seq: 0,
+            compared: 0,
+        }
+    }
+
+    /// Sends raw wire bytes to both; the answers must be identical. Returns them.
+    fn wire(&mut self, bytes: &[u8], what: &str) -> Vec<u8> {
+        let m = self.model.receive(bytes);
+        let frames = m.iter().filter(|&&b| b == 0).count();
+        let r = self.rtl.transact(bytes, frames.max(1), 200_000);
+        assert_eq!(r, m, "{what}: RTL answered {r:02x?}, model {m:02x?}");
+        self.compared += 1;
+        m
+    }
+
+    fn packet(&mut self, kind: u8, payload: Vec<u8>, what: &str) -> Vec<u8> {
+        self.seq = self.seq.wrapping_add(1);
+        let p = Packet {
+            kind,
+            seq: self.seq,
+            payload,
+        };
+        self.wire(&encode_frame(&p), what)
+    }
+
+    fn request(&mut self, r: &Request, what: &str) -> Vec<u8> {
+        self.packet(r.kind(), r.encode_payload(), what)
+    }
+
+    /// Runs the background job on both to completion.
+    fn finish_job(&mut self) {
+        while self.model.step() {}
+        self.rtl.run_job(50_000_000);
+        assert!(!self.rtl.job_running(), "the RTL job did not finish");
+    }
+}
+
+fn set_params(estimator: u8, loss: u8, batch: u16, seed: u32) -> Request {
+    Request::SetParams(Params {
+        estimator,
+        loss,
+        sigma: 96,
+        eta_mant: 3,
+        eta_shift: 7,
+        batch,
+        reseed: true,
+        seed,
+    })
+}
+
+#[test]
+fn engine_answers_like_the_reference_device() {
+    let mut d = Pair::new();
+    d.request(&Request::Identify, "identify");
+    d.request(&Request::Status, "status after power-on");
+
+    // Errors, in the decoder's order of checks.
+    d.packet(0x20, vec![], "unknown type");
+    d.packet(0x09, vec![1], "status with a payload");
+    d.packet(0x02, vec![0, 0, 0], "read: short");
+    d.packet(0x02, vec![0, 0, 0, 0], "read: count 0");
+    d.packet(0x02, vec![0, 0, 255, 0], "read: count 255");
+    d.packet(0x02, vec![60, 0, 4, 0], "read: out of range");
+    d.packet(0x03, vec![0, 0, 1, 0, 7], "write: length mismatch");
+    d.packet(0x03, vec![0, 0, 253, 0], "write: count 253");
+    d.packet(0x03, vec![40, 0, 2, 0, 1, 0, 2, 0], "write: out of range");
+    d.packet(0x04, vec![0, 0, 1, 0, 0], "load: length mismatch");
+    d.packet(
+        0x04,
+        vec![15, 0, 2, 0, 0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 5],
+        "load: out of range",
+    );
+    d.packet(
+        0x04,
+        vec![0, 0, 2, 0, 0, 1, 2, 3, 4, 5, 3, 1, 2, 3, 4, 5],
+        "load: bad label",
+    );
+    for (offset, value) in [(0usize, 2u8), (1, 2), (3, 0x80), (5, 32), (6, 0), (8, 2)] {
+        let mut p = set_params(0, 1, 1, 1).encode_payload();
+        p[offset] = value;
+        if offset == 6 {
+            p[7] = 0;
+        }
+        d.packet(0x05, p, &format!("set params: bad byte {offset}"));
+    }
+    d.packet(0x05, vec![0; 12], "set params: short");
+    d.packet(0x06, vec![0, 0, 0, 0, 1, 0], "train: count 0");
+    d.packet(0x06, vec![0, 0, 1, 0, 0, 0], "train: epochs 0");
+    d.packet(0x06, vec![10, 0, 7, 0, 1, 0], "train: out of range");
+    d.packet(0x07, vec![0, 0, 0, 0], "evaluate: count 0");
+    d.packet(0x0A, vec![0, 1, 2], "infer: short");
+    d.packet(0x0A, vec![3, 1, 2, 3, 4, 5], "infer: bad label");
+
+    // Weights, samples, parameters.
+    let w0 = init_weights(SHAPE, 2);
+    d.request(
+        &Request::WriteWeights {
+            start: 0,
+            values: w0.clone(),
+        },
+        "write weights",
+    );
+    d.request(
+        &Request::ReadWeights {
+            start: 0,
+            count: w0.len() as u16,
+        },
+        "read weights",
+    );
+    d.request(&Request::ReadWeights { start: 7, count: 5 }, "read a block");
+    let mut rng = ChaCha8Rng::seed_from_u64(4);
+    let samples: Vec<Sample> = (0..CAPACITY)
+        .map(|_| Sample {
+            label: rng.gen_range(0..3),
+            features: (0..5).map(|_| rng.gen()).collect(),
+        })
+        .collect();
+    d.request(
+        &Request::LoadSamples {
+            start: 0,
+            samples: samples.clone(),
+        },
+        "load samples",
+    );
+    d.request(
+        &Request::LoadSamples {
+            start: 3,
+            samples: vec![],
+        },
+        "load nothing",
+    );
+
+    for (i, (estimator, loss, batch)) in [(0u8, 1u8, 1u16), (1, 0, 3), (0, 0, 4), (1, 1, 1)]
+        .into_iter()
+        .enumerate()
+    {
+        d.request(
+            &set_params(estimator, loss, batch, 40 + i as u32),
+            "set params",
+        );
+        d.request(
+            &Request::Train {
+                first: 2,
+                count: 11,
+                epochs: 2,
+            },
+            "train",
+        );
+        d.request(
+            &Request::ReadWeights { start: 0, count: 2 },
+            "busy during a job",
+        );
+        d.finish_job();
+        d.request(&Request::Status, "status after training");
+        d.request(
+            &Request::ReadWeights {
+                start: 0,
+                count: w0.len() as u16,
+            },
+            "weights after training",
+        );
+        d.request(
+            &Request::Evaluate {
+                first: 0,
+                count: 16,
+            },
+            "evaluate",
+        );
+        d.finish_job();
+        d.request(&Request::Status, "status after evaluation");
+        for s in &samples[..3] {
+            d.request(&Request::Infer(s.clone()), "infer");
+        }
+    }
+
+    // A retransmission is answered from the stored response, not executed again.
+    let again = encode_frame(&Packet {
+        kind: 0x06,
+        seq: d.seq,
+        payload: vec![0, 0, 1, 0, 1, 0],
+    });
+    d.wire(&again, "replay of the last request");
+    // Damaged frames get NAKs, and the stored response survives them.
+    let mut bad = encode_frame(&Request::Status.to_packet(200));
+    bad[2] ^= 0x10;
+    d.wire(&bad, "bad CRC");
+    d.wire(&[0x03, 0x01, 0x00], "bad COBS");
+    d.wire(&[0x02, 0x05, 0x00], "short packet");
+    d.wire(&again, "replay after NAKs");
+    d.request(&Request::Stop, "stop without a job");
+    d.request(&Request::Reset, "reset");
+    d.request(&Request::Status, "status after reset");
+    d.request(&Request::Identify, "identify after reset");
+    assert!(d.compared > 60);
+}
