@@ -5,13 +5,14 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use zo_hdl::config::Shape;
+use zo_hdl::controller::ControllerInfo;
 use zo_host::link::{Link, LinkError};
 use zo_proto::{ErrorCode, Params, Request, Response, Sample};
-use zo_sim::board::{Backend, BoardInfo, Device};
+use zo_sim::board::{BoardInfo, Device};
 use zo_sim::model::Model;
-use zo_sim::rtl::RtlLearner;
 use zo_sim::train::init_weights;
-use zo_sim::vboard::VirtualBoard;
+use zo_sim::uart_board::UartBoard;
+use zo_sim::vboard::{Firmware, VirtualBoard};
 
 fn samples(shape: Shape, n: usize, seed: u64) -> Vec<Sample> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -105,23 +106,41 @@ fn session(link: &mut Link, shape: Shape) -> Vec<Vec<u8>> {
     log
 }
 
-fn with_board<B: Backend + Send + 'static>(backend: B, f: impl FnOnce(&mut Link)) -> Device<B> {
-    let board = VirtualBoard::spawn(Device::new(backend, BoardInfo::default())).unwrap();
+fn with_board<D: Firmware + Send + 'static>(device: D, f: impl FnOnce(&mut Link)) -> D {
+    let board = VirtualBoard::spawn(device).unwrap();
     let mut link = Link::open(board.path(), 1_000_000).unwrap();
+    // A simulated device answers slowly: allow it time before retransmitting.
+    link.set_margin(std::time::Duration::from_secs(60));
     f(&mut link);
     drop(link);
     board.stop()
+}
+
+fn model_board(shape: Shape) -> Device<Model> {
+    Device::new(Model::new(shape, 1), BoardInfo::default())
 }
 
 #[test]
 fn model_and_rtl_boards_answer_byte_identically() {
     let shape = Shape::new(5, 4, 3);
     let mut from_model = Vec::new();
-    let model_dev = with_board(Model::new(shape, 1), |l| from_model = session(l, shape));
+    let model_dev = with_board(model_board(shape), |l| from_model = session(l, shape));
+    // The complete rust-hdl device, driven through its UART pins (4 clocks per bit).
+    let info = BoardInfo::default();
+    let rtl = UartBoard::<6, 14>::new(
+        shape,
+        &ControllerInfo {
+            name: info.name.clone(),
+            clock_hz: info.clock_hz,
+            baud: info.baud,
+            build_id: info.build_id,
+            sample_capacity: info.sample_capacity,
+        },
+        4,
+    );
     let mut from_rtl = Vec::new();
-    with_board(RtlLearner::<6>::new(shape), |l| {
-        from_rtl = session(l, shape)
-    });
+    let rtl = with_board(rtl, |l| from_rtl = session(l, shape));
+    assert_eq!(rtl.tx_frame_errors, 0);
     assert_eq!(from_model.len(), from_rtl.len());
     for (i, (m, r)) in from_model.iter().zip(&from_rtl).enumerate() {
         assert_eq!(
@@ -139,7 +158,7 @@ fn model_and_rtl_boards_answer_byte_identically() {
 #[test]
 fn status_is_answered_during_training_and_errors_are_clear() {
     let shape = Shape::new(64, 32, 10);
-    with_board(Model::new(shape, 1), |link| {
+    with_board(model_board(shape), |link| {
         link.write_weights(&init_weights(shape, 1)).unwrap();
         link.load_samples(0, &samples(shape, 200, 9)).unwrap();
         link.command(&Request::SetParams(params(0, 1, 1))).unwrap();

@@ -93,6 +93,8 @@ pub struct Controller<const AW: usize, const SA: usize> {
     pub tx_ready: Signal<In, bool>,
     pub job_running: Signal<Out, bool>,
     pub error_seen: Signal<Out, bool>,
+    /// No request pending or executing and nothing being sent (for simulation harnesses).
+    pub link_idle: Signal<Out, bool>,
 
     // Elaboration constants.
     n_in: Constant<Bits<16>>,
@@ -258,6 +260,7 @@ impl<const AW: usize, const SA: usize> Controller<AW, SA> {
             tx_ready: Default::default(),
             job_running: Default::default(),
             error_seen: Default::default(),
+            link_idle: Default::default(),
             n_in: Constant::new(shape.n_in.to_bits()),
             n_out: Constant::new(shape.n_out.to_bits()),
             record: Constant::new(record.to_bits()),
@@ -1239,6 +1242,10 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
         }
 
         self.job_running.next = self.job_active.q.val();
+        self.link_idle.next = (self.exec.q.val() == Exec::Idle)
+            & !self.frame_pending.q.val()
+            & !self.rx.done.val()
+            & !self.tx.busy.val();
         self.error_seen.next = self.error_flag.q.val();
     }
 }

@@ -10,6 +10,7 @@ pub mod cobs_decoder;
 pub mod config;
 pub mod controller;
 pub mod crc16;
+pub mod device;
 pub mod formats;
 pub mod frame_rx;
 pub mod frame_tx;

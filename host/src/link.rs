@@ -15,7 +15,9 @@ use zo_proto::{
 };
 
 /// Attempts per request before the device is declared silent.
-pub const MAX_ATTEMPTS: u32 = 5;
+pub const MAX_ATTEMPTS: u32 = 12;
+/// Smallest payload the bulk transfers shrink to on a noisy line.
+pub const MIN_BULK: usize = 32;
 /// Added to the wire time of each attempt (device processing, OS and USB latency).
 pub const MARGIN: Duration = Duration::from_millis(100);
 
@@ -71,6 +73,11 @@ pub struct Link {
     baud: u32,
     decoder: FrameDecoder,
     seq: u8,
+    margin: Duration,
+    /// Payload bytes per bulk frame: halves when a request needed retransmission (a long frame
+    /// on a noisy line rarely survives), doubles back after a run of clean requests.
+    bulk: usize,
+    clean_run: u32,
     pub stats: LinkStats,
 }
 
@@ -95,6 +102,9 @@ impl Link {
             baud,
             decoder: FrameDecoder::new(),
             seq: 0,
+            margin: MARGIN,
+            bulk: MAX_PAYLOAD,
+            clean_run: 0,
             stats: LinkStats::default(),
         }
     }
@@ -103,11 +113,35 @@ impl Link {
         &self.path
     }
 
+    /// Sets the time added to each attempt's wire time (default [`MARGIN`]); a slow device,
+    /// such as a simulated one, needs more.
+    pub fn set_margin(&mut self, margin: Duration) {
+        self.margin = margin;
+    }
+
+    /// Payload bytes a bulk frame may carry now.
+    pub fn bulk_payload(&self) -> usize {
+        self.bulk
+    }
+
+    fn adapt(&mut self, attempts: u32) {
+        if attempts > 1 {
+            self.bulk = (self.bulk / 2).max(MIN_BULK);
+            self.clean_run = 0;
+        } else {
+            self.clean_run += 1;
+            if self.clean_run >= 16 {
+                self.bulk = (self.bulk * 2).min(MAX_PAYLOAD);
+                self.clean_run = 0;
+            }
+        }
+    }
+
     /// Time one attempt may take: request plus the largest response on the wire, plus margin.
     pub fn attempt_timeout(&self, request_wire_bytes: usize) -> Duration {
         let bytes = request_wire_bytes + COBS_MAX + 1;
         let wire = Duration::from_secs_f64(bytes as f64 * 10.0 / self.baud.max(1) as f64);
-        wire + MARGIN
+        wire + self.margin
     }
 
     /// Sends `request` and returns the device's answer; device errors become [`LinkError::Device`].
@@ -132,13 +166,17 @@ impl Link {
                     code,
                     detail,
                 }) => {
+                    self.adapt(attempt + 1);
                     return Err(LinkError::Device {
                         request: name,
                         code,
                         detail,
-                    })
+                    });
                 }
-                Some(r) => return Ok(r),
+                Some(r) => {
+                    self.adapt(attempt + 1);
+                    return Ok(r);
+                }
                 None => {}
             }
         }
@@ -237,7 +275,8 @@ impl Link {
     pub fn read_weights(&mut self, n: usize) -> Result<Vec<i16>, LinkError> {
         let mut out = Vec::with_capacity(n);
         while out.len() < n {
-            let count = (n - out.len()).min(zo_proto::MAX_READ_COUNT as usize) as u16;
+            let per_frame = ((self.bulk - 4) / 2).min(zo_proto::MAX_READ_COUNT as usize);
+            let count = (n - out.len()).min(per_frame) as u16;
             let start = out.len() as u16;
             match self.request(&Request::ReadWeights { start, count })? {
                 Response::Weights { values, .. } if values.len() == count as usize => {
@@ -251,11 +290,15 @@ impl Link {
 
     /// Writes all weights in blocks.
     pub fn write_weights(&mut self, w: &[i16]) -> Result<(), LinkError> {
-        for (i, block) in w.chunks(252).enumerate() {
+        let mut start = 0;
+        while start < w.len() {
+            let per_frame = ((self.bulk - 4) / 2).min(zo_proto::MAX_WRITE_COUNT as usize);
+            let end = (start + per_frame).min(w.len());
             self.command(&Request::WriteWeights {
-                start: (i * 252) as u16,
-                values: block.to_vec(),
+                start: start as u16,
+                values: w[start..end].to_vec(),
             })?;
+            start = end;
         }
         Ok(())
     }
@@ -267,12 +310,15 @@ impl Link {
         samples: &[zo_proto::Sample],
     ) -> Result<(), LinkError> {
         let record = 1 + samples.first().map_or(0, |s| s.features.len());
-        let per_frame = ((MAX_PAYLOAD - 4) / record.max(1)).max(1);
-        for (i, chunk) in samples.chunks(per_frame).enumerate() {
+        let mut done = 0;
+        while done < samples.len() {
+            let per_frame = ((self.bulk - 4) / record.max(1)).max(1);
+            let end = (done + per_frame).min(samples.len());
             self.command(&Request::LoadSamples {
-                start: (start + i * per_frame) as u16,
-                samples: chunk.to_vec(),
+                start: (start + done) as u16,
+                samples: samples[done..end].to_vec(),
             })?;
+            done = end;
         }
         Ok(())
     }

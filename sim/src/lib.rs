@@ -12,4 +12,5 @@ pub mod rtl;
 pub mod rtl_device;
 pub mod train;
 pub mod uart;
+pub mod uart_board;
 pub mod vboard;

@@ -43,7 +43,7 @@ pub fn bits_waveform(
             bits[((t / clocks_per_bit).floor() as usize).min(bits.len() - 1)]
         }
     }));
-    line.extend(std::iter::repeat(true).take(idle_clocks));
+    line.resize(line.len() + idle_clocks, true);
     line
 }
 

@@ -6,6 +6,28 @@
 //! its whole life.
 
 use crate::board::{Backend, Device};
+
+/// What a virtual board serves: bytes in, bytes out, and background work between requests.
+pub trait Firmware {
+    /// Takes received bytes; returns the bytes to send back.
+    fn receive(&mut self, bytes: &[u8]) -> Vec<u8>;
+    /// Whether background work (a training or evaluation job) is under way.
+    fn busy(&self) -> bool;
+    /// Advances the background work a little.
+    fn step(&mut self);
+}
+
+impl<B: Backend> Firmware for Device<B> {
+    fn receive(&mut self, bytes: &[u8]) -> Vec<u8> {
+        Device::receive(self, bytes)
+    }
+    fn busy(&self) -> bool {
+        Device::busy(self)
+    }
+    fn step(&mut self) {
+        Device::step(self);
+    }
+}
 use serialport::{SerialPort, TTYPort};
 use std::io::{ErrorKind, Read, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,10 +36,10 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// A running virtual board. Dropping it stops the board.
-pub struct VirtualBoard<B: Backend + Send + 'static> {
+pub struct VirtualBoard<D: Firmware + Send + 'static> {
     path: String,
     stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<Device<B>>>,
+    thread: Option<JoinHandle<D>>,
     _slave: TTYPort,
 }
 
@@ -30,9 +52,9 @@ pub enum BoardError {
     Thread(#[from] std::io::Error),
 }
 
-impl<B: Backend + Send + 'static> VirtualBoard<B> {
+impl<D: Firmware + Send + 'static> VirtualBoard<D> {
     /// Serves `device` on a new PTY in a background thread.
-    pub fn spawn(device: Device<B>) -> Result<Self, BoardError> {
+    pub fn spawn(device: D) -> Result<Self, BoardError> {
         let (mut master, slave) = TTYPort::pair()?;
         let path = slave.name().ok_or_else(|| {
             serialport::Error::new(serialport::ErrorKind::Unknown, "PTY has no name")
@@ -57,7 +79,7 @@ impl<B: Backend + Send + 'static> VirtualBoard<B> {
     }
 
     /// Stops the board and returns its device (for inspection by tests).
-    pub fn stop(mut self) -> Device<B> {
+    pub fn stop(mut self) -> D {
         self.stop.store(true, Ordering::SeqCst);
         self.thread
             .take()
@@ -67,7 +89,7 @@ impl<B: Backend + Send + 'static> VirtualBoard<B> {
     }
 }
 
-impl<B: Backend + Send + 'static> Drop for VirtualBoard<B> {
+impl<D: Firmware + Send + 'static> Drop for VirtualBoard<D> {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
         if let Some(t) = self.thread.take() {
@@ -78,7 +100,7 @@ impl<B: Backend + Send + 'static> Drop for VirtualBoard<B> {
 
 /// The board's loop: answer every request as it arrives; between requests run the job for at
 /// most a few milliseconds at a time so that status queries are answered promptly.
-fn serve<B: Backend>(mut device: Device<B>, master: &mut TTYPort, stop: &AtomicBool) -> Device<B> {
+fn serve<D: Firmware>(mut device: D, master: &mut TTYPort, stop: &AtomicBool) -> D {
     let mut buf = [0u8; 1024];
     while !stop.load(Ordering::SeqCst) {
         let timeout = if device.busy() {

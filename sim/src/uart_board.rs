@@ -1,0 +1,100 @@
+//! The complete rust-hdl device (`zo_hdl::device::ZoDevice`: UARTs and protocol engine around
+//! the learner) driven through its serial pins: the exact, slow backend of the virtual board.
+//! Host bytes become an ideal 8N1 waveform on `rxd` (`crate::uart::frame`); `txd` is decoded
+//! by the software receiver model (`crate::uart::LineDecoder`).
+
+use crate::uart::{frame, LineDecoder, RxEvent};
+use crate::vboard::Firmware;
+use rust_hdl::prelude::*;
+use zo_hdl::config::Shape;
+use zo_hdl::controller::ControllerInfo;
+use zo_hdl::device::ZoDevice;
+
+/// Consecutive idle cycles after which a request is taken as fully answered.
+const QUIET: u32 = 64;
+
+pub struct UartBoard<const AW: usize, const SA: usize> {
+    uut: Box<ZoDevice<AW, SA>>,
+    clocks_per_bit: usize,
+    decoder: LineDecoder,
+    out: Vec<u8>,
+    /// Clock cycles simulated.
+    pub cycles: u64,
+    /// Frame errors seen on `txd` (must stay 0).
+    pub tx_frame_errors: u64,
+}
+
+impl<const AW: usize, const SA: usize> UartBoard<AW, SA> {
+    pub fn new(shape: Shape, info: &ControllerInfo, clocks_per_bit: usize) -> Self {
+        let mut uut = Box::new(ZoDevice::<AW, SA>::new(shape, info, clocks_per_bit));
+        uut.connect_all();
+        uut.rxd.next = true;
+        let mut b = Self {
+            uut,
+            clocks_per_bit,
+            decoder: LineDecoder::new(clocks_per_bit),
+            out: Vec::new(),
+            cycles: 0,
+            tx_frame_errors: 0,
+        };
+        b.settle();
+        b.wait_quiet(1_000_000);
+        b
+    }
+
+    fn settle(&mut self) {
+        assert!(simulate(&mut *self.uut, 1000), "the device did not settle");
+    }
+
+    fn tick(&mut self, rxd: bool) {
+        self.uut.rxd.next = rxd;
+        self.uut.clock.next = true.into();
+        self.settle();
+        self.uut.clock.next = false.into();
+        self.settle();
+        self.cycles += 1;
+        match self.decoder.push(self.uut.txd.val()) {
+            Some(RxEvent::Byte(b)) => self.out.push(b),
+            Some(RxEvent::FrameError) => self.tx_frame_errors += 1,
+            None => {}
+        }
+    }
+
+    fn quiet(&self) -> bool {
+        self.uut.link_idle.val() && !self.decoder.busy()
+    }
+
+    /// Ticks with an idle line until the device has been idle for `QUIET` cycles.
+    fn wait_quiet(&mut self, max_cycles: u64) {
+        let start = self.cycles;
+        let mut quiet = 0;
+        while quiet < QUIET && self.cycles - start < max_cycles {
+            self.tick(true);
+            quiet = if self.quiet() { quiet + 1 } else { 0 };
+        }
+    }
+}
+
+impl<const AW: usize, const SA: usize> Firmware for UartBoard<AW, SA> {
+    fn receive(&mut self, bytes: &[u8]) -> Vec<u8> {
+        for &byte in bytes {
+            for level in frame(byte) {
+                for _ in 0..self.clocks_per_bit {
+                    self.tick(level);
+                }
+            }
+        }
+        self.wait_quiet(5_000_000);
+        std::mem::take(&mut self.out)
+    }
+
+    fn busy(&self) -> bool {
+        self.uut.training.val()
+    }
+
+    fn step(&mut self) {
+        for _ in 0..2000 {
+            self.tick(true);
+        }
+    }
+}
