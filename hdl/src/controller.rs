@@ -453,6 +453,7 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
             | (self.exec.q.val() == Exec::Send)
             | (self.exec.q.val() == Exec::SendSettle)
             | (self.exec.q.val() == Exec::SendWait)
+            | (self.exec.q.val() == Exec::Nak)
             | (self.exec.q.val() == Exec::NakWait))
             & !self.frame_pending.q.val();
         if self.rx.done.val() {

@@ -17,5 +17,6 @@ pub mod frame_tx;
 pub mod learner;
 pub mod lfsr;
 pub mod loss;
+pub mod top;
 pub mod uart_rx;
 pub mod uart_tx;

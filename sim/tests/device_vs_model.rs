@@ -233,3 +233,36 @@ fn engine_answers_like_the_reference_device() {
     d.request(&Request::Identify, "identify after reset");
     assert!(d.compared > 60);
 }
+
+/// After 100 000 random bytes (frames of garbage, NAKs, possible accidental commands), a
+/// delimiter and an IDENTIFY get the correct identity.
+#[test]
+fn engine_recovers_from_100k_random_bytes() {
+    let mut d = Pair::new();
+    let mut rng = ChaCha8Rng::seed_from_u64(17);
+    let noise: Vec<u8> = (0..100_000).map(|_| rng.gen()).collect();
+    for chunk in noise.chunks(1000) {
+        d.rtl.feed(chunk, 2);
+        d.rtl.take_output();
+    }
+    // Let any answer to the noise finish, then flush a partial frame.
+    for _ in 0..20_000 {
+        d.rtl.tick();
+    }
+    d.rtl.take_output();
+    let identify = encode_frame(&Request::Identify.to_packet(77));
+    let mut wire = vec![0u8];
+    wire.extend(&identify);
+    let expected = Device::new(Model::new(SHAPE, 1), BoardInfo {
+        sample_capacity: CAPACITY,
+        ..BoardInfo::default()
+    })
+    .receive(&identify);
+    // The leading delimiter ends whatever garbage frame was open: that one may get a NAK first.
+    let got = d.rtl.transact(&wire, 2, 200_000);
+    assert!(
+        got.ends_with(&expected),
+        "identity after noise: got {got:02x?}, want {expected:02x?}"
+    );
+    assert!(got.len() <= expected.len() + 9, "more than one NAK before the identity");
+}

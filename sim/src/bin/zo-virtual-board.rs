@@ -4,17 +4,21 @@
 use clap::{Parser, ValueEnum};
 use std::process::ExitCode;
 use zo_hdl::config::Shape;
+use zo_hdl::controller::ControllerInfo;
 use zo_sim::board::{BoardInfo, Device};
 use zo_sim::model::Model;
 use zo_sim::rtl::RtlLearner;
-use zo_sim::vboard::VirtualBoard;
+use zo_sim::uart_board::UartBoard;
+use zo_sim::vboard::{Firmware, VirtualBoard};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum Backend {
-    /// The bit-exact reference model (fast).
+    /// The bit-exact reference model behind the reference protocol engine (fast).
     Model,
-    /// The rust-hdl simulation of the learner (exact, slow).
+    /// The rust-hdl learner behind the reference protocol engine (exact, ~5 samples/s at 64-32-10).
     Rtl,
+    /// The complete rust-hdl device driven through its UART pins (exact, slowest).
+    Top,
 }
 
 #[derive(Parser, Debug)]
@@ -45,13 +49,8 @@ fn parse_shape(s: &str) -> Result<Shape, String> {
     Ok(shape)
 }
 
-fn run<B: zo_sim::board::Backend + Send + 'static>(backend: B, capacity: u16) -> ExitCode {
-    let info = BoardInfo {
-        sample_capacity: capacity,
-        ..BoardInfo::default()
-    };
-    let shape = backend.shape();
-    match VirtualBoard::spawn(Device::new(backend, info)) {
+fn run<D: Firmware + Send + 'static>(device: D, shape: Shape) -> ExitCode {
+    match VirtualBoard::spawn(device) {
         Ok(board) => {
             println!("{}", board.path());
             eprintln!(
@@ -71,8 +70,27 @@ fn run<B: zo_sim::board::Backend + Send + 'static>(backend: B, capacity: u16) ->
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    let info = BoardInfo {
+        sample_capacity: args.capacity,
+        ..BoardInfo::default()
+    };
+    let shape = args.shape;
     match args.backend {
-        Backend::Model => run(Model::new(args.shape, 1), args.capacity),
-        Backend::Rtl => run(RtlLearner::<12>::new(args.shape), args.capacity),
+        Backend::Model => run(Device::new(Model::new(shape, 1), info), shape),
+        Backend::Rtl => run(Device::new(RtlLearner::<12>::new(shape), info), shape),
+        Backend::Top => {
+            // The simulated sample buffer is 64 KiB; fewer slots fit wide inputs.
+            let record = shape.n_in + 1;
+            let fits = ((1usize << 16) - 2) / record - 1;
+            let capacity = (args.capacity as usize).min(fits) as u16;
+            let cinfo = ControllerInfo {
+                name: info.name.clone(),
+                clock_hz: info.clock_hz,
+                baud: info.baud,
+                build_id: info.build_id,
+                sample_capacity: capacity,
+            };
+            run(UartBoard::<12, 16>::new(shape, &cinfo, 4), shape)
+        }
     }
 }

@@ -1,0 +1,132 @@
+//! Board top-levels. Boards are data ([`Board`]: FPGA, clock, pins, toolchain flags, LED
+//! polarity); [`BoardTop`] is the one top-level every board uses, with ports named as in the
+//! pin files of `constraints/` (`clk`, `rx`, `tx`, `led_train`, `led_status`).
+//!
+//! LEDs: `led_train` lights while a job runs; `led_status` lights for ~87 ms (at 12 MHz) after
+//! each received byte and stays lit once an error or NAK has been sent.
+use crate::config::Shape;
+use crate::controller::ControllerInfo;
+use crate::device::ZoDevice;
+use rust_hdl::prelude::*;
+
+/// FPGA family, which picks the toolchain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Family {
+    Ice40,
+    Ecp5,
+}
+
+/// One board, as data.
+#[derive(Clone, Copy, Debug)]
+pub struct Board {
+    /// The name used on the command line.
+    pub name: &'static str,
+    pub family: Family,
+    /// nextpnr device flags (`--up5k --package sg48`, ...).
+    pub pnr_flags: &'static [&'static str],
+    /// Oscillator frequency on the `clk` pin.
+    pub clock_hz: u32,
+    /// Serial baud of the build.
+    pub baud: u32,
+    /// Pin file in `constraints/`.
+    pub constraints: &'static str,
+    /// Whether the LEDs light when the pin is low.
+    pub leds_active_low: bool,
+    /// Programmer command (the bitstream path is appended).
+    pub programmer: &'static [&'static str],
+}
+
+impl Board {
+    /// Clocks per serial bit; the UARTs need at least 4.
+    pub fn clocks_per_bit(&self) -> usize {
+        (self.clock_hz / self.baud) as usize
+    }
+}
+
+pub const ICEBREAKER: Board = Board {
+    name: "icebreaker",
+    family: Family::Ice40,
+    pnr_flags: &["--up5k", "--package", "sg48"],
+    clock_hz: 12_000_000,
+    baud: 1_000_000,
+    constraints: "constraints/icebreaker.pcf",
+    leds_active_low: true,
+    programmer: &["iceprog"],
+};
+
+pub const ALCHITRY_CU: Board = Board {
+    name: "alchitry-cu",
+    family: Family::Ice40,
+    pnr_flags: &["--hx8k", "--package", "cb132"],
+    clock_hz: 100_000_000,
+    baud: 1_000_000,
+    constraints: "constraints/alchitry-cu.pcf",
+    leds_active_low: false,
+    programmer: &["iceprog"],
+};
+
+pub const ULX3S: Board = Board {
+    name: "ulx3s",
+    family: Family::Ecp5,
+    pnr_flags: &["--85k", "--package", "CABGA381"],
+    clock_hz: 25_000_000,
+    baud: 1_000_000,
+    constraints: "constraints/ulx3s.lpf",
+    leds_active_low: false,
+    programmer: &["openFPGALoader", "-b", "ulx3s"],
+};
+
+/// Every supported board.
+pub const BOARDS: &[Board] = &[ICEBREAKER, ALCHITRY_CU, ULX3S];
+
+/// Looks a board up by name.
+pub fn board(name: &str) -> Option<&'static Board> {
+    BOARDS.iter().find(|b| b.name == name)
+}
+
+/// The top-level of every board: the device with LED polarity applied.
+#[derive(LogicBlock)]
+pub struct BoardTop<const AW: usize, const SA: usize> {
+    pub clk: Signal<In, Clock>,
+    pub rx: Signal<In, bool>,
+    pub tx: Signal<Out, bool>,
+    pub led_train: Signal<Out, bool>,
+    pub led_status: Signal<Out, bool>,
+    active_low: Constant<bool>,
+    device: ZoDevice<AW, SA>,
+    status: Signal<Local, bool>,
+}
+
+impl<const AW: usize, const SA: usize> BoardTop<AW, SA> {
+    pub fn new(board: &Board, shape: Shape, info: &ControllerInfo) -> Self {
+        assert!(
+            board.clocks_per_bit() >= 4,
+            "{} cannot run {} baud from {} Hz",
+            board.name,
+            board.baud,
+            board.clock_hz
+        );
+        Self {
+            clk: Default::default(),
+            rx: Default::default(),
+            tx: Default::default(),
+            led_train: Default::default(),
+            led_status: Default::default(),
+            active_low: Constant::new(board.leds_active_low),
+            device: ZoDevice::new(shape, info, board.clocks_per_bit()),
+            status: Default::default(),
+        }
+    }
+}
+
+impl<const AW: usize, const SA: usize> Logic for BoardTop<AW, SA> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.device.clock.next = self.clk.val();
+        self.device.rxd.next = self.rx.val();
+        self.tx.next = self.device.txd.val();
+        self.status.next = self.device.activity.val() | self.device.error.val();
+        self.led_train.next = self.device.training.val() ^ self.active_low.val();
+        self.led_status.next = self.status.val() ^ self.active_low.val();
+    }
+}
