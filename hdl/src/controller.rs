@@ -18,6 +18,7 @@ use crate::formats::{W_FRAC, X_FRAC, Z_FRAC};
 use crate::frame_rx::FrameRx;
 use crate::frame_tx::FrameTx;
 use crate::learner::Learner;
+use crate::sized_ram::SizedRam;
 use rust_hdl::prelude::*;
 use zo_proto::{Identity, MAX_PAYLOAD, PROTOCOL_VERSION};
 
@@ -113,7 +114,7 @@ pub struct Controller<const AW: usize, const SA: usize> {
     rx: FrameRx,
     tx: FrameTx,
     learner: Learner<AW>,
-    samples: RAM<Bits<8>, SA>,
+    samples: SizedRam<Bits<8>, SA>,
     id_rom: ROM<Bits<8>, 8>,
 
     exec: DFF<Exec>,
@@ -189,11 +190,8 @@ pub struct Controller<const AW: usize, const SA: usize> {
     emit_byte: Signal<Local, Bits<8>>,
     header_byte: Signal<Local, Bits<8>>,
     status_word: Signal<Local, Bits<32>>,
-    status_shift: Signal<Local, Bits<32>>,
-    status_byte_sel: Signal<Local, Bits<32>>,
     status_byte: Signal<Local, Bits<8>>,
-    loss_shift: Signal<Local, Bits<32>>,
-    loss_byte: Signal<Local, Bits<32>>,
+    loss_byte: Signal<Local, Bits<8>>,
     idx_low2: Signal<Local, Bits<16>>,
     idx_word: Signal<Local, Bits<16>>,
     weight_addr: Signal<Local, Bits<16>>,
@@ -276,11 +274,7 @@ impl<const AW: usize, const SA: usize> Controller<AW, SA> {
             rx: Default::default(),
             tx: Default::default(),
             learner: Learner::new(shape),
-            samples: RAM::new(
-                (0..1usize << SA)
-                    .map(|a| (a.to_bits(), bits::<8>(0)))
-                    .collect(),
-            ),
+            samples: SizedRam::new(needed),
             id_rom: id.into_iter().map(|b| bits::<8>(b as LiteralType)).into(),
             exec: Default::default(),
             after_header: Default::default(),
@@ -351,10 +345,7 @@ impl<const AW: usize, const SA: usize> Controller<AW, SA> {
             emit_byte: Default::default(),
             header_byte: Default::default(),
             status_word: Default::default(),
-            status_shift: Default::default(),
-            status_byte_sel: Default::default(),
             status_byte: Default::default(),
-            loss_shift: Default::default(),
             loss_byte: Default::default(),
             idx_low2: Default::default(),
             idx_word: Default::default(),
@@ -565,12 +556,20 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
             14 => self.status_word.next = bit_cast::<32, 64>(self.st_cycles.q.val()),
             _ => self.status_word.next = bit_cast::<32, 64>(self.st_cycles.q.val() >> 32),
         }
-        self.status_shift.next = bit_cast::<32, 16>(self.idx_low2.val() << 3);
-        self.status_byte_sel.next = self.status_word.val() >> self.status_shift.val();
-        self.status_byte.next = bit_cast::<8, 32>(self.status_byte_sel.val());
+        // Byte selects are 4:1 multiplexers, not barrel shifters.
+        match self.idx_low2.val().index() {
+            0 => self.status_byte.next = self.status_word.val().get_bits::<8>(0),
+            1 => self.status_byte.next = self.status_word.val().get_bits::<8>(8),
+            2 => self.status_byte.next = self.status_word.val().get_bits::<8>(16),
+            _ => self.status_byte.next = self.status_word.val().get_bits::<8>(24),
+        }
         self.infer_loss_word.next = self.learner.infer_loss.val();
-        self.loss_shift.next = bit_cast::<32, 16>((self.idx.q.val() - 1) << 3);
-        self.loss_byte.next = self.infer_loss_word.val() >> self.loss_shift.val();
+        match self.idx.q.val().index() {
+            1 => self.loss_byte.next = self.infer_loss_word.val().get_bits::<8>(0),
+            2 => self.loss_byte.next = self.infer_loss_word.val().get_bits::<8>(8),
+            3 => self.loss_byte.next = self.infer_loss_word.val().get_bits::<8>(16),
+            _ => self.loss_byte.next = self.infer_loss_word.val().get_bits::<8>(24),
+        }
         self.logit_word.next = self.learner.logit_data.val() >> 8;
         self.weight_word.next = self.learner.host_rdata.val() >> 8;
 
@@ -931,7 +930,7 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
                 if self.idx.q.val() == 0 {
                     self.emit_byte.next = self.learner.infer_class.val();
                 } else {
-                    self.emit_byte.next = bit_cast::<8, 32>(self.loss_byte.val());
+                    self.emit_byte.next = self.loss_byte.val();
                 }
                 self.idx.d.next = self.idx.q.val() + 1;
                 if self.idx.q.val() == 4 {

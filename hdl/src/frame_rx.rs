@@ -11,6 +11,7 @@
 //! The buffer is read through `raddr` / `rdata` (one cycle latency).
 use crate::cobs_decoder::CobsDecoder;
 use crate::crc16::Crc16;
+use crate::sized_ram::SizedRam;
 use rust_hdl::prelude::*;
 use zo_proto::{COBS_MAX, MAX_PAYLOAD};
 
@@ -46,7 +47,7 @@ pub struct FrameRx {
     max_payload: Constant<Bits<16>>,
     decoder: CobsDecoder,
     crc: Crc16,
-    buffer: RAM<Bits<8>, 10>,
+    buffer: SizedRam<Bits<8>, 10>,
     raw_count: DFF<Bits<10>>,
     count: DFF<Bits<10>>,
     discarding: DFF<bool>,
@@ -112,11 +113,7 @@ impl Default for FrameRx {
             max_payload: Constant::new(MAX_PAYLOAD.to_bits()),
             decoder: Default::default(),
             crc: Default::default(),
-            buffer: RAM::new(
-                (0..1024usize)
-                    .map(|a| (a.to_bits(), bits::<8>(0)))
-                    .collect(),
-            ),
+            buffer: SizedRam::new(COBS_MAX),
             raw_count: Default::default(),
             count: Default::default(),
             discarding: Default::default(),

@@ -7,8 +7,9 @@
 //! sends that NAK (seq 0). `busy` is high from the next cycle until the delimiter has been
 //! handed over. Bytes go out through `tx_data` / `tx_send` (a one-cycle strobe, issued only
 //! while `tx_ready` is high and never in two consecutive cycles).
+use crate::sized_ram::SizedRam;
 use rust_hdl::prelude::*;
-use zo_proto::{encode_frame, NakReason, Response};
+use zo_proto::{encode_frame, NakReason, Response, COBS_MAX};
 
 #[derive(Copy, Clone, Debug, PartialEq, LogicState)]
 enum TxState {
@@ -35,7 +36,7 @@ pub struct FrameTx {
     pub tx_data: Signal<Out, Bits<8>>,
     pub tx_send: Signal<Out, bool>,
     pub tx_ready: Signal<In, bool>,
-    buffer: RAM<Bits<8>, 10>,
+    buffer: SizedRam<Bits<8>, 10>,
     nak_rom: ROM<Bits<8>, 5>,
     nak_data: DFF<Bits<8>>,
     state: DFF<TxState>,
@@ -85,11 +86,7 @@ impl Default for FrameTx {
             tx_data: Default::default(),
             tx_send: Default::default(),
             tx_ready: Default::default(),
-            buffer: RAM::new(
-                (0..1024usize)
-                    .map(|a| (a.to_bits(), bits::<8>(0)))
-                    .collect(),
-            ),
+            buffer: SizedRam::new(COBS_MAX),
             nak_rom: nak_packets().into_iter().into(),
             nak_data: Default::default(),
             state: Default::default(),

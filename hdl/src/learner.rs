@@ -31,6 +31,7 @@ use crate::config::Shape;
 use crate::formats::{ONE_X, ROUND_SEED_XOR};
 use crate::lfsr::Lfsr;
 use crate::loss::LossUnit;
+use crate::sized_ram::SizedRam;
 use rust_hdl::prelude::*;
 
 #[derive(Copy, Clone, Debug, PartialEq, LogicState)]
@@ -104,10 +105,10 @@ pub struct Learner<const AW: usize> {
     round_seed_xor: Constant<Bits<32>>,
 
     // Memories and units.
-    weights: RAM<Bits<16>, AW>,
-    accumulators: RAM<Bits<32>, AW>,
-    h_plus: RAM<Bits<8>, 8>,
-    h_minus: RAM<Bits<8>, 8>,
+    weights: SizedRam<Bits<16>, AW>,
+    accumulators: SizedRam<Bits<32>, AW>,
+    h_plus: SizedRam<Bits<8>, 8>,
+    h_minus: SizedRam<Bits<8>, 8>,
     noise: Lfsr<32>,
     rounding: Lfsr<32>,
     loss: LossUnit,
@@ -277,13 +278,6 @@ impl<const AW: usize> Learner<AW> {
         if let Err(e) = shape.check(AW) {
             panic!("cannot elaborate the learner: {e}");
         }
-        let zeros16 = (0..1usize << AW)
-            .map(|a| (a.to_bits(), bits::<16>(0)))
-            .collect();
-        let zeros32 = (0..1usize << AW)
-            .map(|a| (a.to_bits(), bits::<32>(0)))
-            .collect();
-        let zeros8 = || (0..256usize).map(|a| (a.to_bits(), bits::<8>(0))).collect();
         Self {
             clock: Default::default(),
             estimator_wp: Default::default(),
@@ -328,10 +322,11 @@ impl<const AW: usize> Learner<AW> {
             one_x: Constant::new((ONE_X as usize).to_bits()),
             two_x: Constant::new((2 * ONE_X as usize).to_bits()),
             round_seed_xor: Constant::new((ROUND_SEED_XOR as usize).to_bits()),
-            weights: RAM::new(zeros16),
-            accumulators: RAM::new(zeros32),
-            h_plus: RAM::new(zeros8()),
-            h_minus: RAM::new(zeros8()),
+            weights: SizedRam::new(shape.n_weights()),
+            accumulators: SizedRam::new(shape.n_weights()),
+            // One word more than the hidden units: the bias column reads (and ignores) it.
+            h_plus: SizedRam::new(shape.n_hid + 1),
+            h_minus: SizedRam::new(shape.n_hid + 1),
             noise: Default::default(),
             rounding: Default::default(),
             loss: LossUnit::new(shape.n_out),

@@ -17,6 +17,7 @@ pub mod frame_tx;
 pub mod learner;
 pub mod lfsr;
 pub mod loss;
+pub mod sized_ram;
 pub mod top;
 pub mod uart_rx;
 pub mod uart_tx;

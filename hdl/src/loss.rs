@@ -18,6 +18,7 @@
 //! Signed logits are compared and subtracted in offset binary (`z ^ 0x8000`), which needs no
 //! signed arithmetic and keeps the Rust and Verilog widths identical.
 use crate::formats::{exp2_table, log2_table, ONE_X};
+use crate::sized_ram::SizedRam;
 use rust_hdl::prelude::*;
 
 #[derive(Copy, Clone, Debug, PartialEq, LogicState)]
@@ -51,9 +52,11 @@ pub struct LossUnit {
     n_out: Constant<Bits<8>>,
     last_index: Constant<Bits<8>>,
     one_hot: Constant<Bits<16>>,
-    z_store: RAM<Bits<16>, 8>,
-    exp2: ROM<Bits<16>, 8>,
-    log2: ROM<Bits<16>, 8>,
+    z_store: SizedRam<Bits<16>, 8>,
+    exp2: SyncROM<Bits<16>, 8>,
+    log2: SyncROM<Bits<16>, 8>,
+    term_valid: DFF<bool>,
+    term_shift: DFF<Bits<16>>,
     state: DFF<Phase>,
     read_index: DFF<Bits<8>>,
     data_valid: DFF<bool>,
@@ -75,6 +78,9 @@ pub struct LossUnit {
     diff: Signal<Local, Bits<16>>,
     diff_int: Signal<Local, Bits<16>>,
     exp_term: Signal<Local, Bits<32>>,
+    pending_term: Signal<Local, Bits<32>>,
+    final_sum: Signal<Local, Bits<32>>,
+    mantissa_next: Signal<Local, Bits<8>>,
     err_signed: Signal<Local, Signed<16>>,
     square_signed: Signal<Local, Signed<32>>,
     lead_next: Signal<Local, Bits<8>>,
@@ -111,11 +117,8 @@ impl LossUnit {
             n_out: Constant::new(n_out.to_bits()),
             last_index: Constant::new((n_out - 1).to_bits()),
             one_hot: Constant::new((ONE_X as usize).to_bits()),
-            z_store: RAM::new(
-                (0..256usize)
-                    .map(|a| (a.to_bits(), bits::<16>(0)))
-                    .collect(),
-            ),
+            // One word more than the outputs: the read sequencer runs one address ahead.
+            z_store: SizedRam::new(n_out + 1),
             exp2: exp2_table()
                 .into_iter()
                 .map(|v| bits::<16>(v as LiteralType))
@@ -144,6 +147,11 @@ impl LossUnit {
             diff: Default::default(),
             diff_int: Default::default(),
             exp_term: Default::default(),
+            pending_term: Default::default(),
+            final_sum: Default::default(),
+            mantissa_next: Default::default(),
+            term_valid: Default::default(),
+            term_shift: Default::default(),
             err_signed: Default::default(),
             square_signed: Default::default(),
             lead_next: Default::default(),
@@ -177,6 +185,8 @@ impl Logic for LossUnit {
             square,
             lead,
             mantissa,
+            term_valid,
+            term_shift,
             loss_reg,
             sat_reg
         );
@@ -207,8 +217,22 @@ impl Logic for LossUnit {
         // Cross-entropy term of the logit in flight.
         self.diff.next = self.max_biased.q.val() - self.z_biased.val();
         self.diff_int.next = self.diff.val() >> 8;
+        // Both tables are synchronous ROMs (block RAM): a term is added one cycle after its
+        // logit is read, and the last one is folded in while the sum is normalised.
+        self.exp2.clock.next = self.clock.val();
+        self.log2.clock.next = self.clock.val();
         self.exp2.address.next = bit_cast::<8, 16>(self.diff.val());
         self.exp_term.next = bit_cast::<32, 16>(self.exp2.data.val());
+        self.term_valid.d.next = (self.state.q.val() == Phase::Sum)
+            & self.data_valid.q.val()
+            & self.cross_entropy.val()
+            & (self.diff_int.val() < 16);
+        self.term_shift.d.next = self.diff_int.val();
+        self.pending_term.next = 0.into();
+        if self.term_valid.q.val() {
+            self.pending_term.next = self.exp_term.val() >> self.term_shift.q.val();
+        }
+        self.final_sum.next = self.sum.q.val() + self.pending_term.val();
 
         // Squared-error pipeline: error, square, accumulate.
         self.sat_reg.d.next = false;
@@ -223,30 +247,31 @@ impl Logic for LossUnit {
 
         // Leading one of the exp sum (S in [2^15, 2^23)).
         self.lead_next.next = 15.into();
-        if self.sum.q.val().get_bit(16) {
+        if self.final_sum.val().get_bit(16) {
             self.lead_next.next = 16.into();
         }
-        if self.sum.q.val().get_bit(17) {
+        if self.final_sum.val().get_bit(17) {
             self.lead_next.next = 17.into();
         }
-        if self.sum.q.val().get_bit(18) {
+        if self.final_sum.val().get_bit(18) {
             self.lead_next.next = 18.into();
         }
-        if self.sum.q.val().get_bit(19) {
+        if self.final_sum.val().get_bit(19) {
             self.lead_next.next = 19.into();
         }
-        if self.sum.q.val().get_bit(20) {
+        if self.final_sum.val().get_bit(20) {
             self.lead_next.next = 20.into();
         }
-        if self.sum.q.val().get_bit(21) {
+        if self.final_sum.val().get_bit(21) {
             self.lead_next.next = 21.into();
         }
-        if self.sum.q.val().get_bit(22) {
+        if self.final_sum.val().get_bit(22) {
             self.lead_next.next = 22.into();
         }
         self.shift_amount.next = self.lead_next.val() - 8;
-        self.shifted.next = self.sum.q.val() >> self.shift_amount.val();
-        self.log2.address.next = self.mantissa.q.val();
+        self.shifted.next = self.final_sum.val() >> self.shift_amount.val();
+        self.mantissa_next.next = bit_cast::<8, 32>(self.shifted.val());
+        self.log2.address.next = self.mantissa_next.val();
         self.lead_wide.next = bit_cast::<32, 8>(self.lead.q.val());
         self.log2_wide.next = bit_cast::<32, 16>(self.log2.data.val());
         self.margin.next = self.max_biased.q.val() - self.target_biased.q.val();
@@ -279,13 +304,11 @@ impl Logic for LossUnit {
                 }
             }
             Phase::Sum => {
+                if self.cross_entropy.val() {
+                    self.sum.d.next = self.final_sum.val();
+                }
                 if self.data_valid.q.val() {
-                    if self.cross_entropy.val() {
-                        if self.diff_int.val() < 16 {
-                            self.sum.d.next =
-                                self.sum.q.val() + (self.exp_term.val() >> self.diff_int.val());
-                        }
-                    } else {
+                    if !self.cross_entropy.val() {
                         self.err_valid.d.next = true;
                         self.err.d.next = self.z_store.read_data.val();
                         if self.data_index.q.val() == self.target.val() {
@@ -309,7 +332,8 @@ impl Logic for LossUnit {
             }
             Phase::Norm => {
                 self.lead.d.next = self.lead_next.val();
-                self.mantissa.d.next = bit_cast::<8, 32>(self.shifted.val());
+                self.mantissa.d.next = self.mantissa_next.val();
+                self.sum.d.next = self.final_sum.val();
                 self.state.d.next = Phase::Norm2;
             }
             Phase::Norm2 => {

@@ -3,8 +3,8 @@
 //! Contract (one clock domain, `clock`; reference: `zo_sim::uart::LineDecoder`, which it
 //! matches cycle for cycle with a latency of [`RX_LATENCY`]):
 //! - `rxd` is the asynchronous pin. It passes a two-flip-flop synchroniser (power-on value:
-//!   line high); the FSM sees each pin level 2 clocks late. Sample `n` below is the pin level
-//!   seen at rising edge `n`.
+//!   line high). Sample `n` below is the pin level captured at rising edge `n`; the FSM acts
+//!   on it in the cycle after edge `n + 1`.
 //! - Let `c = clocks_per_bit` (>= 4) and `m = (c - 1) / 2`, the mid-bit offset. A low sample
 //!   `L` while idle is taken as a start edge. Bit `k` (0 start, 1..=8 data LSB first, 9 stop)
 //!   is decided by the majority of samples `L + k c + m - 1`, `L + k c + m`, `L + k c + m + 1`:
@@ -17,8 +17,8 @@
 //!   consecutive high samples before it hunts for a start edge again (recovery from breaks
 //!   and from starting in mid-frame).
 //! - Latency: `valid` / `frame_error` is high in the cycle after rising edge
-//!   `L + 9 c + m + 1 + RX_LATENCY`, i.e. `RX_LATENCY + 1` = 3 clocks after the pin's middle
-//!   stop-bit sample reached the pin and about half a bit before the stop bit ends. The next
+//!   `L + 9 c + m + 1 + RX_LATENCY`, three edges after the one that captured the middle sample
+//!   of the stop bit, about half a bit before the stop bit ends. The next
 //!   start edge is recognised from sample `L + 9 c + m + 2` on, so frames may follow each
 //!   other with no idle time.
 //! - `busy` is high from rising edge `L + 2` (the frame timer running) until the edge that
@@ -33,14 +33,16 @@
 //! the stop bit. That is -4.2 % .. +4.6 % at `c = 12`, -4.4 % .. +4.9 % at `c = 16`, and only
 //! -2.5 % .. +2.8 % at the minimum `c = 4`. With every one of the three samples inside its bit
 //! (one sample of margin for noise) the slow limit falls to `(m - 1) / (9 c)`: +3.7 % at 12,
-//! +4.2 % at 16. So ±3 % is met at `c >= 12`, not at `c = 4`. A synchroniser flip-flop that
-//! resolves metastability late moves the seen edge one clock later, shrinking the fast limit
-//! by `1 / (10 c)`.
+//! +4.2 % at 16. A baud-rate error of ±3 % (bit time -2.9 % .. +3.1 %) is therefore met, with
+//! that margin, at `c >= 12`, but not at `c = 4`. A synchroniser flip-flop that resolves
+//! metastability late moves the seen edge one clock later, shrinking the fast limit by
+//! `1 / (10 c)`. The limits are `zo_sim::uart::bit_time_tolerance`; the test
+//! `documented_baud_tolerance_is_exact` checks that they are tight on both sides.
 use rust_hdl::prelude::*;
 
-/// Clocks from a line sample at the FSM (two edges after the pin) to the registered outputs:
-/// an event decided on pin sample `n` (a `LineDecoder` event at index `n`) is visible after
-/// rising edge `n + RX_LATENCY`.
+/// Rising edges from the one that captures a pin sample to the one that registers the output
+/// decided on it: an event completed by sample `n` (a `LineDecoder` event at index `n`) is
+/// visible after rising edge `n + RX_LATENCY`.
 pub const RX_LATENCY: usize = 2;
 
 /// The mid-bit sample offset `m = (clocks_per_bit - 1) / 2` from the start edge.

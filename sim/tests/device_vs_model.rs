@@ -253,10 +253,13 @@ fn engine_recovers_from_100k_random_bytes() {
     let identify = encode_frame(&Request::Identify.to_packet(77));
     let mut wire = vec![0u8];
     wire.extend(&identify);
-    let expected = Device::new(Model::new(SHAPE, 1), BoardInfo {
-        sample_capacity: CAPACITY,
-        ..BoardInfo::default()
-    })
+    let expected = Device::new(
+        Model::new(SHAPE, 1),
+        BoardInfo {
+            sample_capacity: CAPACITY,
+            ..BoardInfo::default()
+        },
+    )
     .receive(&identify);
     // The leading delimiter ends whatever garbage frame was open: that one may get a NAK first.
     let got = d.rtl.transact(&wire, 2, 200_000);
@@ -264,5 +267,8 @@ fn engine_recovers_from_100k_random_bytes() {
         got.ends_with(&expected),
         "identity after noise: got {got:02x?}, want {expected:02x?}"
     );
-    assert!(got.len() <= expected.len() + 9, "more than one NAK before the identity");
+    assert!(
+        got.len() <= expected.len() + 9,
+        "more than one NAK before the identity"
+    );
 }
