@@ -5,7 +5,6 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use zo_hdl::config::Shape;
-use zo_hdl::controller::ControllerInfo;
 use zo_host::link::{Link, LinkError};
 use zo_proto::{ErrorCode, Params, Request, Response, Sample};
 use zo_sim::board::{BoardInfo, Device};
@@ -127,17 +126,7 @@ fn model_and_rtl_boards_answer_byte_identically() {
     let model_dev = with_board(model_board(shape), |l| from_model = session(l, shape));
     // The complete rust-hdl device, driven through its UART pins (4 clocks per bit).
     let info = BoardInfo::default();
-    let rtl = UartBoard::<6, 14>::new(
-        shape,
-        &ControllerInfo {
-            name: info.name.clone(),
-            clock_hz: info.clock_hz,
-            baud: info.baud,
-            build_id: info.build_id,
-            sample_capacity: info.sample_capacity,
-        },
-        4,
-    );
+    let rtl = UartBoard::<6, 14>::new(shape, &info, 4);
     let mut from_rtl = Vec::new();
     let rtl = with_board(rtl, |l| from_rtl = session(l, shape));
     assert_eq!(rtl.tx_frame_errors, 0);

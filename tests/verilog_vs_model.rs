@@ -24,7 +24,6 @@ use std::process::Command;
 use std::sync::Mutex;
 use std::time::Instant;
 use zo_hdl::config::Shape;
-use zo_hdl::controller::ControllerInfo;
 use zo_hdl::device::ZoDevice;
 use zo_proto::{
     decode_packet, encode_frame, kind, Packet, Params, Request, Response, Sample, MAX_PAYLOAD,
@@ -77,13 +76,6 @@ fn device_verilog<const AW: usize, const SA: usize>(c: &Config) -> String {
     let record = c.shape.n_in + 1;
     assert!((c.capacity as usize + 1) * record < 1 << SA, "SA too small");
     let info = c.board_info();
-    let info = ControllerInfo {
-        name: info.name.clone(),
-        clock_hz: info.clock_hz,
-        baud: info.baud,
-        build_id: info.build_id,
-        sample_capacity: info.sample_capacity,
-    };
     let mut dev = ZoDevice::<AW, SA>::new(c.shape, &info, c.clocks_per_bit);
     dev.connect_all();
     generate_verilog(&dev)

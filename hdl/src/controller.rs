@@ -22,14 +22,48 @@ use crate::sized_ram::SizedRam;
 use rust_hdl::prelude::*;
 use zo_proto::{Identity, MAX_PAYLOAD, PROTOCOL_VERSION};
 
-/// What the engine reports in IDENTIFY besides the shape.
-#[derive(Clone, Debug)]
+/// What a device reports in IDENTIFY besides the shape (used by the RTL engine and by the
+/// reference device alike). The default describes the virtual board.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ControllerInfo {
     pub name: String,
     pub clock_hz: u32,
     pub baud: u32,
     pub build_id: u32,
     pub sample_capacity: u16,
+}
+
+impl Default for ControllerInfo {
+    fn default() -> Self {
+        Self {
+            name: "virtual".into(),
+            clock_hz: 12_000_000,
+            baud: 1_000_000,
+            build_id: 1,
+            sample_capacity: 2048,
+        }
+    }
+}
+
+/// The IDENTIFY answer of a device with `shape` and `info` (docs/PROTOCOL.md 4.1).
+pub fn identity(shape: Shape, info: &ControllerInfo) -> Identity {
+    Identity {
+        version: PROTOCOL_VERSION,
+        n_in: shape.n_in as u8,
+        n_hid: shape.n_hid as u8,
+        n_out: shape.n_out as u8,
+        n_weights: shape.n_weights() as u16,
+        sample_capacity: info.sample_capacity,
+        max_payload: MAX_PAYLOAD as u16,
+        w_frac: W_FRAC as u8,
+        x_frac: X_FRAC as u8,
+        z_frac: Z_FRAC as u8,
+        clock_hz: info.clock_hz,
+        baud: info.baud,
+        build_id: info.build_id,
+        cycles_per_sample: (3 * shape.n_weights() + 4 * shape.n_out + 45) as u32,
+        name: info.name.clone(),
+    }
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, LogicState)]
@@ -216,24 +250,7 @@ pub struct Controller<const AW: usize, const SA: usize> {
 }
 
 fn identity_bytes(shape: Shape, info: &ControllerInfo) -> Vec<u8> {
-    zo_proto::Response::Identity(Identity {
-        version: PROTOCOL_VERSION,
-        n_in: shape.n_in as u8,
-        n_hid: shape.n_hid as u8,
-        n_out: shape.n_out as u8,
-        n_weights: shape.n_weights() as u16,
-        sample_capacity: info.sample_capacity,
-        max_payload: MAX_PAYLOAD as u16,
-        w_frac: W_FRAC as u8,
-        x_frac: X_FRAC as u8,
-        z_frac: Z_FRAC as u8,
-        clock_hz: info.clock_hz,
-        baud: info.baud,
-        build_id: info.build_id,
-        cycles_per_sample: (3 * shape.n_weights() + 4 * shape.n_out + 45) as u32,
-        name: info.name.clone(),
-    })
-    .encode_payload()
+    zo_proto::Response::Identity(identity(shape, info)).encode_payload()
 }
 
 impl<const AW: usize, const SA: usize> Controller<AW, SA> {

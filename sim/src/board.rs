@@ -9,10 +9,9 @@
 use crate::model::{Counters, Inference, Model};
 use crate::rtl::RtlLearner;
 use zo_hdl::config::{Estimator, LossKind, Shape, TrainParams};
-use zo_hdl::formats::{W_FRAC, X_FRAC, Z_FRAC};
 use zo_proto::{
     kind, ErrorCode, FrameDecoder, FrameError, Identity, Packet, Params, ProtoError, Request,
-    Response, Sample, Status, MAX_PAYLOAD, PROTOCOL_VERSION,
+    Response, Sample, Status,
 };
 
 /// A learner the device can drive: the reference model or the RTL simulation.
@@ -155,27 +154,8 @@ impl<const AW: usize> Backend for RtlLearner<AW> {
     }
 }
 
-/// What the virtual board reports about itself.
-#[derive(Clone, Debug)]
-pub struct BoardInfo {
-    pub name: String,
-    pub clock_hz: u32,
-    pub baud: u32,
-    pub build_id: u32,
-    pub sample_capacity: u16,
-}
-
-impl Default for BoardInfo {
-    fn default() -> Self {
-        Self {
-            name: "virtual".into(),
-            clock_hz: 12_000_000,
-            baud: 1_000_000,
-            build_id: 1,
-            sample_capacity: 2048,
-        }
-    }
-}
+/// What the device reports about itself: the same description the RTL engine takes.
+pub use zo_hdl::controller::ControllerInfo as BoardInfo;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum JobKind {
@@ -449,24 +429,7 @@ impl<B: Backend> Device<B> {
     }
 
     fn identity(&self) -> Identity {
-        let shape = self.shape();
-        Identity {
-            version: PROTOCOL_VERSION,
-            n_in: shape.n_in as u8,
-            n_hid: shape.n_hid as u8,
-            n_out: shape.n_out as u8,
-            n_weights: shape.n_weights() as u16,
-            sample_capacity: self.samples.len() as u16,
-            max_payload: MAX_PAYLOAD as u16,
-            w_frac: W_FRAC as u8,
-            x_frac: X_FRAC as u8,
-            z_frac: Z_FRAC as u8,
-            clock_hz: self.info.clock_hz,
-            baud: self.info.baud,
-            build_id: self.info.build_id,
-            cycles_per_sample: train_cycles(shape) as u32,
-            name: self.info.name.clone(),
-        }
+        zo_hdl::controller::identity(self.shape(), &self.info)
     }
 
     fn status(&self) -> Status {

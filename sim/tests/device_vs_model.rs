@@ -5,7 +5,6 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use zo_hdl::config::Shape;
-use zo_hdl::controller::ControllerInfo;
 use zo_proto::{encode_frame, Packet, Params, Request, Sample};
 use zo_sim::board::{BoardInfo, Device};
 use zo_sim::model::Model;
@@ -28,16 +27,9 @@ impl Pair {
             sample_capacity: CAPACITY,
             ..BoardInfo::default()
         };
-        let cinfo = ControllerInfo {
-            name: info.name.clone(),
-            clock_hz: info.clock_hz,
-            baud: info.baud,
-            build_id: info.build_id,
-            sample_capacity: info.sample_capacity,
-        };
         Self {
+            rtl: RtlDevice::new(SHAPE, &info),
             model: Device::new(Model::new(SHAPE, 1), info),
-            rtl: RtlDevice::new(SHAPE, &cinfo),
             seq: 0,
             compared: 0,
         }

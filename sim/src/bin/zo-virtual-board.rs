@@ -4,7 +4,6 @@
 use clap::{Parser, ValueEnum};
 use std::process::ExitCode;
 use zo_hdl::config::Shape;
-use zo_hdl::controller::ControllerInfo;
 use zo_sim::board::{BoardInfo, Device};
 use zo_sim::model::Model;
 use zo_sim::rtl::RtlLearner;
@@ -83,12 +82,9 @@ fn main() -> ExitCode {
             let record = shape.n_in + 1;
             let fits = ((1usize << 16) - 2) / record - 1;
             let capacity = (args.capacity as usize).min(fits) as u16;
-            let cinfo = ControllerInfo {
-                name: info.name.clone(),
-                clock_hz: info.clock_hz,
-                baud: info.baud,
-                build_id: info.build_id,
+            let cinfo = BoardInfo {
                 sample_capacity: capacity,
+                ..info
             };
             run(UartBoard::<12, 16>::new(shape, &cinfo, 4), shape)
         }
