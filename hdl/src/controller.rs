@@ -247,6 +247,7 @@ pub struct Controller<const AW: usize, const SA: usize> {
     logit_word: Signal<Local, Bits<16>>,
     weight_word: Signal<Local, Bits<16>>,
     upper_byte: Signal<Local, Bits<16>>,
+    start_job: Signal<Local, bool>,
 }
 
 fn identity_bytes(shape: Shape, info: &ControllerInfo) -> Vec<u8> {
@@ -385,6 +386,7 @@ impl<const AW: usize, const SA: usize> Controller<AW, SA> {
             logit_word: Default::default(),
             weight_word: Default::default(),
             upper_byte: Default::default(),
+            start_job: Default::default(),
         }
     }
 }
@@ -598,6 +600,7 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
         self.learner.target.next = self.job_target.q.val();
 
         // ---- Executor ----
+        self.start_job.next = false;
         match self.exec.q.val() {
             Exec::Boot => {
                 self.exec.d.next = Exec::ResetWait;
@@ -785,19 +788,10 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
                                 self.err_detail.d.next = self.capacity.val();
                                 self.exec.d.next = Exec::Error;
                             } else {
-                                self.job_active.d.next = true;
+                                self.start_job.next = true;
                                 self.job_eval.d.next = false;
-                                self.job_stop.d.next = false;
-                                self.job_count.d.next = self.p23.val();
                                 self.job_epochs.d.next = self.p45.val();
-                                self.job_next.d.next = 0.into();
-                                self.job_first_base.d.next =
-                                    bit_cast::<SA, 32>(self.base_product.val());
-                                self.job_base.d.next = bit_cast::<SA, 32>(self.base_product.val());
-                                self.job.d.next = JobPhase::Label;
                                 self.st_state.d.next = 1.into();
-                                self.st_epoch.d.next = 0.into();
-                                self.st_done.d.next = 0.into();
                                 self.st_total.d.next = self.p23.val() * self.p45.val();
                             }
                         }
@@ -811,19 +805,10 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
                                 self.err_detail.d.next = self.capacity.val();
                                 self.exec.d.next = Exec::Error;
                             } else {
-                                self.job_active.d.next = true;
+                                self.start_job.next = true;
                                 self.job_eval.d.next = true;
-                                self.job_stop.d.next = false;
-                                self.job_count.d.next = self.p23.val();
                                 self.job_epochs.d.next = 1.into();
-                                self.job_next.d.next = 0.into();
-                                self.job_first_base.d.next =
-                                    bit_cast::<SA, 32>(self.base_product.val());
-                                self.job_base.d.next = bit_cast::<SA, 32>(self.base_product.val());
-                                self.job.d.next = JobPhase::Label;
                                 self.st_state.d.next = 2.into();
-                                self.st_epoch.d.next = 0.into();
-                                self.st_done.d.next = 0.into();
                                 self.st_total.d.next = bit_cast::<32, 16>(self.p23.val());
                                 self.st_eval_count.d.next = 0.into();
                                 self.st_eval_correct.d.next = 0.into();
@@ -1137,6 +1122,18 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
             _ => {
                 self.exec.d.next = Exec::Idle;
             }
+        }
+        // TRAIN and EVALUATE start a job over samples first..first+count.
+        if self.start_job.val() {
+            self.job_active.d.next = true;
+            self.job_stop.d.next = false;
+            self.job_count.d.next = self.p23.val();
+            self.job_next.d.next = 0.into();
+            self.job_first_base.d.next = bit_cast::<SA, 32>(self.base_product.val());
+            self.job_base.d.next = bit_cast::<SA, 32>(self.base_product.val());
+            self.job.d.next = JobPhase::Label;
+            self.st_epoch.d.next = 0.into();
+            self.st_done.d.next = 0.into();
         }
         self.learner.seed.next = self.seed_word.val();
         if self.exec.q.val() == Exec::ResetWait {
