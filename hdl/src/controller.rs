@@ -76,14 +76,11 @@ enum Exec {
     PayIdentity,
     PayStatus,
     PayWeightsHead,
-    PayWeightsAddr,
-    PayWeightsLo,
-    PayWeightsHi,
+    PayWordAddr,
+    PayWordLo,
+    PayWordHi,
     PayError,
     PayInfer,
-    PayLogitsAddr,
-    PayLogitsLo,
-    PayLogitsHi,
     CrcHi,
     CrcLo,
     Send,
@@ -173,6 +170,7 @@ pub struct Controller<const AW: usize, const SA: usize> {
     copy_len: DFF<Bits<16>>,
     copy_then: DFF<Exec>,
     error_flag: DFF<bool>,
+    words_are_logits: DFF<bool>,
     frame_pending: DFF<bool>,
     pending_nak: DFF<bool>,
     // Parameters.
@@ -244,8 +242,7 @@ pub struct Controller<const AW: usize, const SA: usize> {
     epoch1: Signal<Local, Bits<16>>,
     cycles_inc: Signal<Local, bool>,
     infer_loss_word: Signal<Local, Bits<32>>,
-    logit_word: Signal<Local, Bits<16>>,
-    weight_word: Signal<Local, Bits<16>>,
+    word_data: Signal<Local, Bits<16>>,
     upper_byte: Signal<Local, Bits<16>>,
     start_job: Signal<Local, bool>,
 }
@@ -316,6 +313,7 @@ impl<const AW: usize, const SA: usize> Controller<AW, SA> {
             copy_len: Default::default(),
             copy_then: Default::default(),
             error_flag: Default::default(),
+            words_are_logits: Default::default(),
             frame_pending: Default::default(),
             pending_nak: Default::default(),
             p_wp: Default::default(),
@@ -383,8 +381,7 @@ impl<const AW: usize, const SA: usize> Controller<AW, SA> {
             epoch1: Default::default(),
             cycles_inc: Default::default(),
             infer_loss_word: Default::default(),
-            logit_word: Default::default(),
-            weight_word: Default::default(),
+            word_data: Default::default(),
             upper_byte: Default::default(),
             start_job: Default::default(),
         }
@@ -420,6 +417,7 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
             copy_len,
             copy_then,
             error_flag,
+            words_are_logits,
             frame_pending,
             pending_nak,
             p_wp,
@@ -589,8 +587,11 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
             3 => self.loss_byte.next = self.infer_loss_word.val().get_bits::<8>(16),
             _ => self.loss_byte.next = self.infer_loss_word.val().get_bits::<8>(24),
         }
-        self.logit_word.next = self.learner.logit_data.val() >> 8;
-        self.weight_word.next = self.learner.host_rdata.val() >> 8;
+        if self.words_are_logits.q.val() {
+            self.word_data.next = self.learner.logit_data.val();
+        } else {
+            self.word_data.next = self.learner.host_rdata.val();
+        }
 
         // ---- Learner start arbitration: the job engine, or the executor when no job runs ----
         self.exec_start.next = false;
@@ -905,26 +906,28 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
                 self.idx.d.next = self.idx.q.val() + 1;
                 if self.idx.q.val() == 3 {
                     self.idx.d.next = 0.into();
-                    self.exec.d.next = Exec::PayWeightsAddr;
+                    self.words_are_logits.d.next = false;
+                    self.exec.d.next = Exec::PayWordAddr;
                 }
             }
-            Exec::PayWeightsAddr => {
-                // host_addr = start + idx is being read.
-                self.exec.d.next = Exec::PayWeightsLo;
+            // 16-bit words (weights or logits) read through a port with one cycle of latency.
+            Exec::PayWordAddr => {
+                self.exec.d.next = Exec::PayWordLo;
             }
-            Exec::PayWeightsLo => {
+            Exec::PayWordLo => {
                 self.emit.next = true;
-                self.emit_byte.next = bit_cast::<8, 16>(self.learner.host_rdata.val());
-                self.exec.d.next = Exec::PayWeightsHi;
+                self.emit_byte.next = bit_cast::<8, 16>(self.word_data.val());
+                self.exec.d.next = Exec::PayWordHi;
             }
-            Exec::PayWeightsHi => {
+            Exec::PayWordHi => {
                 self.emit.next = true;
-                self.emit_byte.next = bit_cast::<8, 16>(self.weight_word.val());
+                self.upper_byte.next = self.word_data.val() >> 8;
+                self.emit_byte.next = bit_cast::<8, 16>(self.upper_byte.val());
                 self.idx.d.next = self.idx.q.val() + 1;
                 if self.idx.q.val() + 1 == self.count.q.val() {
                     self.exec.d.next = Exec::CrcHi;
                 } else {
-                    self.exec.d.next = Exec::PayWeightsAddr;
+                    self.exec.d.next = Exec::PayWordAddr;
                 }
             }
             Exec::PayInfer => {
@@ -937,25 +940,9 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
                 self.idx.d.next = self.idx.q.val() + 1;
                 if self.idx.q.val() == 4 {
                     self.idx.d.next = 0.into();
-                    self.exec.d.next = Exec::PayLogitsAddr;
-                }
-            }
-            Exec::PayLogitsAddr => {
-                self.exec.d.next = Exec::PayLogitsLo;
-            }
-            Exec::PayLogitsLo => {
-                self.emit.next = true;
-                self.emit_byte.next = bit_cast::<8, 16>(self.learner.logit_data.val());
-                self.exec.d.next = Exec::PayLogitsHi;
-            }
-            Exec::PayLogitsHi => {
-                self.emit.next = true;
-                self.emit_byte.next = bit_cast::<8, 16>(self.logit_word.val());
-                self.idx.d.next = self.idx.q.val() + 1;
-                if self.idx.q.val() + 1 == self.n_out.val() {
-                    self.exec.d.next = Exec::CrcHi;
-                } else {
-                    self.exec.d.next = Exec::PayLogitsAddr;
+                    self.count.d.next = self.n_out.val();
+                    self.words_are_logits.d.next = true;
+                    self.exec.d.next = Exec::PayWordAddr;
                 }
             }
             Exec::CrcHi => {
