@@ -60,3 +60,64 @@ fn yosys_elaborates_the_learner() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Verilator's lint, all warnings on, passes on the board top-level with these waivers. Each
+/// waiver names a pattern of rust-hdl's generated Verilog that is harmless, and why.
+const LINT_WAIVERS: &[(&str, &str)] = &[
+    (
+        "WIDTH",
+        "rust-hdl writes constants as 32/64-bit literals and sizes each expression by its Rust \
+         type; every assignment truncates to the declared width. Equality of the Verilog and \
+         the model is proven by tests/verilog_vs_model.rs, which a width bug fails",
+    ),
+    (
+        "UNUSEDPARAM",
+        "rust-hdl declares every state of an enum as a localparam in each module that uses it",
+    ),
+    ("DECLFILENAME", "the whole design is one generated file"),
+    (
+        "VARHIDDEN",
+        "sub-block instances are named after fields (`crc`, `loss`) that equal a child's port",
+    ),
+    (
+        "UNUSEDSIGNAL",
+        "outputs of reusable blocks this top-level leaves open (frame_error, busy, \
+         loss_plus/minus for debugging, link_idle for harnesses) and the high address bits of \
+         exact-depth RAMs",
+    ),
+    (
+        "UNOPTFLAT",
+        "Verilator cannot split rust-hdl's flattened always blocks; not a loop: yosys \
+         `check -assert` passes and iverilog and Verilator simulate identically",
+    ),
+];
+
+#[test]
+fn verilator_lint_is_clean_with_justified_waivers() {
+    if !common::require_tool("verilator", "apt-get install verilator") {
+        return;
+    }
+    use rust_hdl::prelude::*;
+    use zo_hdl::controller::ControllerInfo;
+    use zo_hdl::top::{BoardTop, ICEBREAKER};
+    let info = ControllerInfo {
+        name: "icebreaker".into(),
+        sample_capacity: 64,
+        ..ControllerInfo::default()
+    };
+    let mut top = BoardTop::<12, 17>::new(&ICEBREAKER, Shape::new(16, 16, 4), &info);
+    top.connect_all();
+    let path = out_dir().join("board_top.v");
+    std::fs::write(&path, generate_verilog(&top)).unwrap();
+    let mut cmd = Command::new("verilator");
+    cmd.args(["--lint-only", "-Wall", "--top-module", "top"]);
+    for (warning, _why) in LINT_WAIVERS {
+        cmd.arg(format!("-Wno-{warning}"));
+    }
+    let out = cmd.arg(&path).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && !text.contains("%Warning") && !text.contains("%Error"),
+        "verilator lint:\n{text}"
+    );
+}
