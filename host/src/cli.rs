@@ -37,11 +37,27 @@ pub enum Command {
     Ports(PortsArgs),
     /// Train the same network with float backpropagation on the host, for comparison.
     Baseline(BaselineArgs),
+    /// Program a board with the bitstream `cargo xtask synth --board NAME` built.
+    Flash(FlashArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+}
+
+/// `zo flash`.
+#[derive(Args, Debug, Clone)]
+pub struct FlashArgs {
+    /// Board: icebreaker, alchitry-cu or ulx3s.
+    #[arg(long)]
+    pub board: String,
+    /// Bitstream (default: build/BOARD/top.bin, or top.bit for ECP5).
+    #[arg(long)]
+    pub bitstream: Option<std::path::PathBuf>,
+    /// Print the programmer command instead of running it.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// Which device to talk to.

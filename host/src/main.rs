@@ -16,8 +16,8 @@ use std::time::Instant;
 use zo_hdl::config::Shape;
 use zo_host::baseline;
 use zo_host::cli::{
-    BaselineArgs, Cli, Command, DataArgs, EstimatorArg, InferArgs, InfoArgs, LossArg, PortsArgs,
-    SplitArg, TrainArgs, WeightsAction,
+    BaselineArgs, Cli, Command, DataArgs, EstimatorArg, FlashArgs, InferArgs, InfoArgs, LossArg,
+    PortsArgs, SplitArg, TrainArgs, WeightsAction,
 };
 use zo_host::connect::{self, Connection, DeviceKind, DEFAULT_SHAPE};
 use zo_host::data::{self, Prepared};
@@ -168,6 +168,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Info(a) => cmd_info(a),
         Command::Ports(a) => cmd_ports(a),
         Command::Baseline(a) => cmd_baseline(a),
+        Command::Flash(a) => cmd_flash(a),
         Command::Completions { shell } => {
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "zo", &mut script);
@@ -1109,6 +1110,63 @@ fn cmd_info(a: InfoArgs) -> Result<()> {
     ];
     for (k, v) in rows {
         outln!("{k:<14}{v}");
+    }
+    Ok(())
+}
+
+fn cmd_flash(a: FlashArgs) -> Result<()> {
+    use zo_hdl::top::{board, Family, BOARDS};
+    let Some(b) = board(&a.board) else {
+        let names: Vec<_> = BOARDS.iter().map(|b| b.name).collect();
+        anyhow::bail!(
+            "unknown board '{}': use one of {}",
+            a.board,
+            names.join(", ")
+        );
+    };
+    let default = format!(
+        "build/{}/top.{}",
+        b.name,
+        if b.family == Family::Ecp5 {
+            "bit"
+        } else {
+            "bin"
+        }
+    );
+    let bitstream = a.bitstream.unwrap_or_else(|| default.into());
+    let mut words: Vec<String> = b.programmer.iter().map(|s| s.to_string()).collect();
+    words.push(bitstream.display().to_string());
+    if a.dry_run {
+        outln!("{}", words.join(" "));
+        return Ok(());
+    }
+    if !bitstream.is_file() {
+        anyhow::bail!(
+            "no bitstream at {}: build it with `cargo xtask synth --board {}` or pass --bitstream FILE",
+            bitstream.display(),
+            b.name
+        );
+    }
+    let status = std::process::Command::new(&words[0])
+        .args(&words[1..])
+        .status()
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => anyhow::anyhow!(
+                "{} is not installed: apt-get install {}",
+                words[0],
+                if words[0] == "iceprog" {
+                    "fpga-icestorm"
+                } else {
+                    "openfpgaloader"
+                }
+            ),
+            _ => anyhow::anyhow!("cannot run {}: {e}", words[0]),
+        })?;
+    if !status.success() {
+        anyhow::bail!(
+            "{} failed ({status}): check the USB cable and that the board is powered",
+            words[0]
+        );
     }
     Ok(())
 }
