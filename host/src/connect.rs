@@ -215,18 +215,8 @@ impl Connection {
     }
 }
 
-/// Opens the port and drops whatever is still queued in either direction (late answers to a
-/// previous link's requests).
 fn open_port(path: &str, baud: u32) -> Result<Link, LinkError> {
-    let port = serialport::new(path, baud)
-        .timeout(Duration::from_millis(10))
-        .open()
-        .map_err(|source| LinkError::Open {
-            path: path.to_string(),
-            source,
-        })?;
-    let _ = port.clear(serialport::ClearBuffer::All);
-    Ok(Link::from_port(port, path, baud))
+    Link::open(path, baud)
 }
 
 /// Identifies the device on a fresh link. A new link numbers its requests from 1, and the

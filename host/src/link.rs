@@ -82,7 +82,8 @@ pub struct Link {
 }
 
 impl Link {
-    /// Opens `path` at `baud` (8N1, no flow control).
+    /// Opens `path` at `baud` (8N1, no flow control) and drops whatever is still queued in
+    /// either direction (late answers to a previous link's requests).
     pub fn open(path: &str, baud: u32) -> Result<Self, LinkError> {
         let port = serialport::new(path, baud)
             .timeout(Duration::from_millis(10))
@@ -91,6 +92,7 @@ impl Link {
                 path: path.to_string(),
                 source,
             })?;
+        let _ = port.clear(serialport::ClearBuffer::All);
         Ok(Self::from_port(port, path, baud))
     }
 
