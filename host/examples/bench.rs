@@ -282,6 +282,18 @@ fn main() {
             np_off.join(", ")
         );
     }
+    // Fashion-MNIST needs Debian's dataset-fashion-mnist and a wider device (196 inputs after
+    // pooling); say plainly when it is not measured.
+    let fashion = std::path::Path::new("/usr/share/datasets/fashion-mnist");
+    let fashion_note = if fashion.is_dir() {
+        "Fashion-MNIST is installed but not measured by this version of the benchmark."
+    } else {
+        "Fashion-MNIST not measured: Debian's dataset-fashion-mnist is not installed \
+         (`apt-get install dataset-fashion-mnist`)."
+    };
+    println!("{fashion_note}");
+    let _ = writeln!(md, "\n{fashion_note}");
+    js.insert("fashion_mnist".into(), Value::from(fashion_note));
     js.insert("quality".into(), Value::Array(quality));
 
     // ---------------------------------------------------------------- 2. time to accuracy
