@@ -29,7 +29,7 @@ use zo_proto::{
     decode_packet, encode_frame, kind, Packet, Params, Request, Response, Sample, MAX_PAYLOAD,
     MAX_READ_COUNT, MAX_WRITE_COUNT,
 };
-use zo_sim::board::{apply_op_cycles, infer_cycles, train_cycles, BoardInfo, Device};
+use zo_sim::board::{BoardInfo, Device};
 use zo_sim::model::Model;
 use zo_sim::train::init_weights;
 use zo_sim::uart::{LineDecoder, RxEvent};
@@ -154,7 +154,7 @@ impl<'c> Session<'c> {
         // Execution (at most an inference), the engine's preparation (measured: up to ~3.2
         // cycles per byte of request and response before it sends) and the answer on the wire.
         let c = self.config;
-        let idle = infer_cycles(c.shape)
+        let idle = c.shape.infer_cycles()
             + 4 * (wire.len() + expected.len()) as u64
             + c.byte_cycles() * expected.len() as u64
             + SLACK;
@@ -238,9 +238,9 @@ impl<'c> Session<'c> {
             } else {
                 0
             };
-            n * train_cycles(shape) + applies * apply_op_cycles(shape)
+            n * shape.train_cycles() + applies * shape.apply_op_cycles()
         } else {
-            n * infer_cycles(shape)
+            n * shape.infer_cycles()
         };
         self.steps.last_mut().unwrap().idle += learner + 8 * n + SLACK;
     }

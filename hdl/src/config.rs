@@ -70,6 +70,27 @@ impl Shape {
         self.layer1_weights() + self.n_out * (self.n_hid + 1)
     }
 
+    /// Learner cycles of one training sample with batch 1: two forward sweeps, two loss
+    /// evaluations and the update sweep (docs/ARCHITECTURE.md; asserted by the RTL tests).
+    pub const fn train_cycles(&self) -> u64 {
+        (3 * self.n_weights() + 4 * self.n_out + 45) as u64
+    }
+
+    /// Extra cycles of a training sample that completes a mini-batch (its apply sweep).
+    pub const fn batch_apply_cycles(&self) -> u64 {
+        (self.n_weights() + 6) as u64
+    }
+
+    /// Cycles of a standalone `Apply` operation (a partial batch at the end of a pass).
+    pub const fn apply_op_cycles(&self) -> u64 {
+        (self.n_weights() + 8) as u64
+    }
+
+    /// Cycles of one clean inference.
+    pub const fn infer_cycles(&self) -> u64 {
+        (self.n_weights() + 2 * self.n_out + 19) as u64
+    }
+
     /// Smallest weight-memory address width that holds the weights.
     pub fn min_addr_bits(&self) -> usize {
         let n = self.n_weights();

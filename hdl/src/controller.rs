@@ -61,7 +61,7 @@ pub fn identity(shape: Shape, info: &ControllerInfo) -> Identity {
         clock_hz: info.clock_hz,
         baud: info.baud,
         build_id: info.build_id,
-        cycles_per_sample: (3 * shape.n_weights() + 4 * shape.n_out + 45) as u32,
+        cycles_per_sample: shape.train_cycles() as u32,
         name: info.name.clone(),
     }
 }

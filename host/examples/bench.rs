@@ -19,7 +19,6 @@ use zo_host::connect::Connection;
 use zo_host::defaults;
 use zo_host::rundir::epoch_seed;
 use zo_proto::{encode_frame, Request, Response, Sample, MAX_PAYLOAD};
-use zo_sim::board::train_cycles;
 use zo_sim::dataset::{builtin, BUILTIN};
 use zo_sim::model::Model;
 use zo_sim::rtl::RtlLearner;
@@ -297,13 +296,13 @@ fn main() {
     js.insert("quality".into(), Value::Array(quality));
 
     // ---------------------------------------------------------------- 2. time to accuracy
-    let cps = train_cycles(SHAPE);
+    let cps = SHAPE.train_cycles();
     let (per_frame, frame_wire, wire_per_sample) = load_wire_per_sample(SHAPE.n_in);
     let _ = writeln!(
         md,
         "\n## 2. Time to accuracy (NP-CE)\n\nTarget: 95 % of the same seed's final backprop \
          test accuracy, checked after every epoch. Device time = epochs x training samples x \
-         {cps} cycles per sample ({SHAPE}, `zo_sim::board::train_cycles`) at the board clock, \
+         {cps} cycles per sample ({SHAPE}, `Shape::train_cycles`) at the board clock, \
          plus UART time of loading the training samples every epoch at 1 Mbaud 8N1: \
          {wire_per_sample:.2} wire bytes per sample ({per_frame} samples per LOAD_SAMPLES frame, \
          {frame_wire} bytes with the response frame, from zo_proto encode sizes). Evaluation \
@@ -397,7 +396,7 @@ fn main() {
             meas.push(cyc);
         }
 
-        let formula = train_cycles(shape);
+        let formula = shape.train_cycles();
         let ratio = meas[0][0] as f64 / (3 * w) as f64;
         let _ = writeln!(
             md,

@@ -34,26 +34,6 @@ pub trait Backend {
     fn batch_pos(&self) -> u16;
 }
 
-/// Learner cycles of the hardware schedule (docs/ARCHITECTURE.md; asserted by the RTL tests).
-pub fn train_cycles(shape: Shape) -> u64 {
-    (3 * shape.n_weights() + 4 * shape.n_out + 45) as u64
-}
-
-/// Extra cycles of a training sample that completes a mini-batch (the apply sweep).
-pub fn apply_cycles(shape: Shape) -> u64 {
-    (shape.n_weights() + 6) as u64
-}
-
-/// Cycles of a standalone `Apply` operation (a partial batch at the end of an epoch).
-pub fn apply_op_cycles(shape: Shape) -> u64 {
-    (shape.n_weights() + 8) as u64
-}
-
-/// Cycles of one clean inference.
-pub fn infer_cycles(shape: Shape) -> u64 {
-    (shape.n_weights() + 2 * shape.n_out + 19) as u64
-}
-
 impl Backend for Model {
     fn shape(&self) -> Shape {
         Model::shape(self)
@@ -76,18 +56,23 @@ impl Backend for Model {
         Model::train(self, x, target);
         let shape = Model::shape(self);
         let applied = batched && self.counters.updates != updates;
-        train_cycles(shape) + if applied { apply_cycles(shape) } else { 0 }
+        shape.train_cycles()
+            + if applied {
+                shape.batch_apply_cycles()
+            } else {
+                0
+            }
     }
     fn infer(&mut self, x: &[u8], target: usize) -> (Inference, u64) {
         let shape = Model::shape(self);
-        (Model::infer(self, x, target), infer_cycles(shape))
+        (Model::infer(self, x, target), shape.infer_cycles())
     }
     fn apply(&mut self) -> u64 {
         if self.batch_pos() == 0 {
             return 0;
         }
         Model::apply(self);
-        apply_op_cycles(Model::shape(self))
+        Model::shape(self).apply_op_cycles()
     }
     fn clear_accumulators(&mut self) {
         Model::clear_accumulators(self)
