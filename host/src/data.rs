@@ -11,6 +11,7 @@ use zo_sim::dataset::{
     builtin, load_file, stratified_split, Dataset, FileOptions, Header, LabelColumn, Quantizer,
     Table, BUILTIN,
 };
+use zo_sim::train::quantize_rows;
 use zo_sim::train::PreparedData;
 
 /// Where a dataset comes from and how it was read: enough to load it again (`--resume`,
@@ -253,21 +254,6 @@ pub fn load_test(
 pub struct Prepared {
     pub data: PreparedData,
     pub scaling: InputScaling,
-}
-
-fn quantize_rows(
-    q: &Quantizer,
-    ds: &Dataset,
-    rows: &[usize],
-    n_in: usize,
-) -> (Vec<Vec<u8>>, Vec<usize>) {
-    rows.iter()
-        .map(|&r| {
-            let mut x = q.quantize(&ds.features[r]);
-            x.resize(n_in, 0);
-            (x, ds.labels[r])
-        })
-        .unzip()
 }
 
 /// Stratified split (as `zo_sim::train::PreparedData::new`), scaling fitted on the training rows.

@@ -41,17 +41,8 @@ impl PreparedData {
     pub fn new(ds: &Dataset, n_in: usize, test_fraction: f64, seed: u64) -> Self {
         let (train, test) = stratified_split(&ds.labels, ds.n_classes, test_fraction, seed);
         let q = Quantizer::fit(ds, &train);
-        let prep = |rows: &[usize]| -> (Vec<Vec<u8>>, Vec<usize>) {
-            rows.iter()
-                .map(|&r| {
-                    let mut x = q.quantize(&ds.features[r]);
-                    x.resize(n_in, 0);
-                    (x, ds.labels[r])
-                })
-                .unzip()
-        };
-        let (train_x, train_y) = prep(&train);
-        let (test_x, test_y) = prep(&test);
+        let (train_x, train_y) = quantize_rows(&q, ds, &train, n_in);
+        let (test_x, test_y) = quantize_rows(&q, ds, &test, n_in);
         Self {
             train_x,
             train_y,
@@ -59,6 +50,23 @@ impl PreparedData {
             test_y,
         }
     }
+}
+
+/// Rows `rows` of `ds` in the device's input format (padded with zeros to `n_in`) and their
+/// labels.
+pub fn quantize_rows(
+    q: &Quantizer,
+    ds: &Dataset,
+    rows: &[usize],
+    n_in: usize,
+) -> (Vec<Vec<u8>>, Vec<usize>) {
+    rows.iter()
+        .map(|&r| {
+            let mut x = q.quantize(&ds.features[r]);
+            x.resize(n_in, 0);
+            (x, ds.labels[r])
+        })
+        .unzip()
 }
 
 /// Fraction of `xs` classified as `ys` by clean inference.
