@@ -55,10 +55,11 @@ impl Config {
         10 * self.clocks_per_bit as u64
     }
 
-    /// Idle cycles after power-on: the engine runs RESET (clearing the learner's accumulators,
-    /// one per weight) before it listens.
+    /// Idle cycles after power-on: the engine zeroes the sample buffer (one byte per cycle)
+    /// and runs RESET (clearing the learner's accumulators, one per weight) before it listens.
     fn boot_cycles(&self) -> u64 {
-        4000 + 8 * self.shape.n_weights() as u64
+        let buffer = (self.capacity as u64 + 1) * (self.shape.n_in as u64 + 1) + 1;
+        4000 + buffer + 8 * self.shape.n_weights() as u64
     }
 
     fn board_info(&self) -> BoardInfo {

@@ -18,7 +18,8 @@ use crate::formats::{W_FRAC, X_FRAC, Z_FRAC};
 use crate::frame_rx::FrameRx;
 use crate::frame_tx::FrameTx;
 use crate::learner::Learner;
-use crate::sized_ram::SizedRam;
+use crate::single_port_ram::SinglePortRam;
+use crate::status_file::StatusFile;
 use rust_hdl::prelude::*;
 use zo_proto::{Identity, MAX_PAYLOAD, PROTOCOL_VERSION};
 
@@ -69,6 +70,7 @@ pub fn identity(shape: Shape, info: &ControllerInfo) -> Identity {
 #[derive(Copy, Clone, Debug, PartialEq, LogicState)]
 enum Exec {
     Boot,
+    BootClear,
     Idle,
     Dispatch,
     Error,
@@ -135,6 +137,7 @@ pub struct Controller<const AW: usize, const SA: usize> {
     n_weights: Constant<Bits<16>>,
     capacity: Constant<Bits<16>>,
     inline_base: Constant<Bits<SA>>,
+    last_sample_byte: Constant<Bits<SA>>,
     id_len: Constant<Bits<16>>,
     infer_len: Constant<Bits<16>>,
     op_train: Constant<Bits<2>>,
@@ -145,7 +148,7 @@ pub struct Controller<const AW: usize, const SA: usize> {
     rx: FrameRx,
     tx: FrameTx,
     learner: Learner<AW>,
-    samples: SizedRam<Bits<8>, SA>,
+    samples: SinglePortRam<Bits<8>, SA>,
     id_rom: ROM<Bits<8>, 8>,
 
     exec: DFF<Exec>,
@@ -193,12 +196,10 @@ pub struct Controller<const AW: usize, const SA: usize> {
     job_target: DFF<Bits<8>>,
     st_state: DFF<Bits<8>>,
     st_epoch: DFF<Bits<16>>,
-    st_done: DFF<Bits<32>>,
-    st_total: DFF<Bits<32>>,
-    st_eval_count: DFF<Bits<32>>,
-    st_eval_correct: DFF<Bits<32>>,
-    st_eval_loss: DFF<Bits<32>>,
-    st_cycles: DFF<Bits<64>>,
+    counters: StatusFile,
+    op_cycles: DFF<Bits<16>>,
+    flush_done: DFF<bool>,
+    flush_eval: DFF<bool>,
 
     // Combinational.
     kind_known: Signal<Local, bool>,
@@ -229,6 +230,7 @@ pub struct Controller<const AW: usize, const SA: usize> {
     weight_addr: Signal<Local, Bits<16>>,
     rx_addr: Signal<Local, Bits<16>>,
     copy_dst: Signal<Local, Bits<SA>>,
+    sample_read_address: Signal<Local, Bits<SA>>,
     idx_sa: Signal<Local, Bits<SA>>,
     feature_addr: Signal<Local, Bits<SA>>,
     x_wide: Signal<Local, Bits<SA>>,
@@ -240,7 +242,9 @@ pub struct Controller<const AW: usize, const SA: usize> {
     job_op: Signal<Local, Bits<2>>,
     job_next1: Signal<Local, Bits<16>>,
     epoch1: Signal<Local, Bits<16>>,
-    cycles_inc: Signal<Local, bool>,
+    flush: Signal<Local, bool>,
+    status_from_registers: Signal<Local, bool>,
+    job_total: Signal<Local, Bits<32>>,
     infer_loss_word: Signal<Local, Bits<32>>,
     word_data: Signal<Local, Bits<16>>,
     upper_byte: Signal<Local, Bits<16>>,
@@ -280,6 +284,7 @@ impl<const AW: usize, const SA: usize> Controller<AW, SA> {
             n_weights: Constant::new(shape.n_weights().to_bits()),
             capacity: Constant::new((info.sample_capacity as usize).to_bits()),
             inline_base: Constant::new((info.sample_capacity as usize * record).to_bits()),
+            last_sample_byte: Constant::new((needed - 1).to_bits()),
             id_len: Constant::new(id.len().to_bits()),
             infer_len: Constant::new((5 + 2 * shape.n_out).to_bits()),
             op_train: Constant::new((Op::Train as usize).to_bits()),
@@ -289,7 +294,7 @@ impl<const AW: usize, const SA: usize> Controller<AW, SA> {
             rx: Default::default(),
             tx: Default::default(),
             learner: Learner::new(shape),
-            samples: SizedRam::new(needed),
+            samples: SinglePortRam::new(needed),
             id_rom: id.into_iter().map(|b| bits::<8>(b as LiteralType)).into(),
             exec: Default::default(),
             after_header: Default::default(),
@@ -334,12 +339,10 @@ impl<const AW: usize, const SA: usize> Controller<AW, SA> {
             job_target: Default::default(),
             st_state: Default::default(),
             st_epoch: Default::default(),
-            st_done: Default::default(),
-            st_total: Default::default(),
-            st_eval_count: Default::default(),
-            st_eval_correct: Default::default(),
-            st_eval_loss: Default::default(),
-            st_cycles: Default::default(),
+            counters: Default::default(),
+            op_cycles: Default::default(),
+            flush_done: Default::default(),
+            flush_eval: Default::default(),
             kind_known: Default::default(),
             p23: Default::default(),
             p01: Default::default(),
@@ -368,6 +371,7 @@ impl<const AW: usize, const SA: usize> Controller<AW, SA> {
             weight_addr: Default::default(),
             rx_addr: Default::default(),
             copy_dst: Default::default(),
+            sample_read_address: Default::default(),
             idx_sa: Default::default(),
             feature_addr: Default::default(),
             x_wide: Default::default(),
@@ -379,7 +383,9 @@ impl<const AW: usize, const SA: usize> Controller<AW, SA> {
             job_op: Default::default(),
             job_next1: Default::default(),
             epoch1: Default::default(),
-            cycles_inc: Default::default(),
+            flush: Default::default(),
+            status_from_registers: Default::default(),
+            job_total: Default::default(),
             infer_loss_word: Default::default(),
             word_data: Default::default(),
             upper_byte: Default::default(),
@@ -438,19 +444,16 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
             job_target,
             st_state,
             st_epoch,
-            st_done,
-            st_total,
-            st_eval_count,
-            st_eval_correct,
-            st_eval_loss,
-            st_cycles
+            op_cycles,
+            flush_done,
+            flush_eval
         );
         self.rx.clock.next = self.clock.val();
         self.tx.clock.next = self.clock.val();
         self.learner.clock.next = self.clock.val();
         self.tx_crc.clock.next = self.clock.val();
-        self.samples.read_clock.next = self.clock.val();
-        self.samples.write_clock.next = self.clock.val();
+        self.counters.clock.next = self.clock.val();
+        self.samples.clock.next = self.clock.val();
 
         // ---- Link ----
         self.rx.in_data.next = self.in_data.val();
@@ -485,7 +488,6 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
         self.learner.eta_shift.next = self.p_shift.q.val();
         self.learner.batch.next = self.p_batch.q.val();
         self.learner.seed_load.next = false;
-        self.learner.counters_clear.next = false;
         self.learner.host_we.next = false;
         self.learner.host_wdata.next = 0.into();
         self.learner.logit_addr.next = bit_cast::<8, 16>(self.idx.q.val());
@@ -522,10 +524,9 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
         self.samples.write_data.next = self.rx.rdata.val();
         self.idx_sa.next = bit_cast::<SA, 16>(self.idx.q.val());
         self.copy_dst.next = self.dst_base.q.val() + self.idx_sa.val();
-        self.samples.write_address.next = self.copy_dst.val();
         self.x_wide.next = bit_cast::<SA, 8>(self.learner.x_addr.val());
         self.feature_addr.next = self.job_base.q.val() + self.x_wide.val() + 1;
-        self.samples.read_address.next = self.feature_addr.val();
+        self.sample_read_address.next = self.feature_addr.val();
         self.learner.x_data.next = self.samples.read_data.val();
         self.rx_addr.next = self.src_off.q.val() + self.idx.q.val();
 
@@ -550,28 +551,21 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
             self.upper_byte.next = 0.into();
         }
         self.id_rom.address.next = bit_cast::<8, 16>(self.idx.q.val());
-        // Status words, little-endian, in the order of docs/PROTOCOL.md 4.2.
-        self.status_word.next = 0.into();
+        // Status words, little-endian, in the order of docs/PROTOCOL.md 4.2: three from
+        // registers, the rest from the status file (read one cycle after it is addressed).
+        self.counters.read_word.next = bit_cast::<4, 16>(self.idx_word.val());
+        self.status_from_registers.next = true;
         match self.idx_word.val().index() {
             0 => {
                 self.status_word.next = bit_cast::<32, 8>(self.st_state.q.val())
                     | (bit_cast::<32, 16>(self.st_epoch.q.val()) << 16);
             }
-            1 => self.status_word.next = self.st_done.q.val(),
-            2 => self.status_word.next = self.st_total.q.val(),
-            3 => self.status_word.next = self.learner.samples.val(),
-            4 => self.status_word.next = self.learner.updates.val(),
-            5 => self.status_word.next = self.learner.saturations.val(),
-            6 => self.status_word.next = self.learner.zero_updates.val(),
-            7 => self.status_word.next = self.learner.loss_sum.val(),
-            8 => self.status_word.next = self.learner.last_loss.val(),
-            9 => self.status_word.next = self.st_eval_count.q.val(),
-            10 => self.status_word.next = self.st_eval_correct.q.val(),
-            11 => self.status_word.next = self.st_eval_loss.q.val(),
             12 => self.status_word.next = self.learner.probe_seed.val(),
             13 => self.status_word.next = bit_cast::<32, 16>(self.learner.batch_pos.val()),
-            14 => self.status_word.next = bit_cast::<32, 64>(self.st_cycles.q.val()),
-            _ => self.status_word.next = bit_cast::<32, 64>(self.st_cycles.q.val() >> 32),
+            _ => {
+                self.status_word.next = self.counters.read_data.val();
+                self.status_from_registers.next = false;
+            }
         }
         // Byte selects are 4:1 multiplexers, not barrel shifters.
         match self.idx_low2.val().index() {
@@ -580,7 +574,7 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
             2 => self.status_byte.next = self.status_word.val().get_bits::<8>(16),
             _ => self.status_byte.next = self.status_word.val().get_bits::<8>(24),
         }
-        self.infer_loss_word.next = self.learner.infer_loss.val();
+        self.infer_loss_word.next = self.learner.op_loss.val();
         match self.idx.q.val().index() {
             1 => self.loss_byte.next = self.infer_loss_word.val().get_bits::<8>(0),
             2 => self.loss_byte.next = self.infer_loss_word.val().get_bits::<8>(8),
@@ -604,8 +598,19 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
         self.start_job.next = false;
         match self.exec.q.val() {
             Exec::Boot => {
-                self.exec.d.next = Exec::ResetWait;
+                self.dst_base.d.next = 0.into();
+                self.idx.d.next = 0.into();
+                self.exec.d.next = Exec::BootClear;
                 self.cur_kind.d.next = 0.into();
+            }
+            // The sample buffer may not be initialisable (SPRAM): zero it, then RESET.
+            Exec::BootClear => {
+                self.samples.write_enable.next = true;
+                self.samples.write_data.next = 0.into();
+                self.dst_base.d.next = self.dst_base.q.val() + 1;
+                if self.dst_base.q.val() == self.last_sample_byte.val() {
+                    self.exec.d.next = Exec::ResetWait;
+                }
             }
             Exec::Idle => {
                 if self.frame_pending.q.val() {
@@ -793,7 +798,6 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
                                 self.job_eval.d.next = false;
                                 self.job_epochs.d.next = self.p45.val();
                                 self.st_state.d.next = 1.into();
-                                self.st_total.d.next = self.p23.val() * self.p45.val();
                             }
                         }
                         7 => {
@@ -810,10 +814,6 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
                                 self.job_eval.d.next = true;
                                 self.job_epochs.d.next = 1.into();
                                 self.st_state.d.next = 2.into();
-                                self.st_total.d.next = bit_cast::<32, 16>(self.p23.val());
-                                self.st_eval_count.d.next = 0.into();
-                                self.st_eval_correct.d.next = 0.into();
-                                self.st_eval_loss.d.next = 0.into();
                             }
                         }
                         8 => {
@@ -872,11 +872,14 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
                 }
             }
             Exec::PayStatus => {
-                self.emit.next = true;
-                self.emit_byte.next = self.status_byte.val();
-                self.idx.d.next = self.idx.q.val() + 1;
-                if self.idx.q.val() == 63 {
-                    self.exec.d.next = Exec::CrcHi;
+                // A file word is emitted once the file has read it (it may be mid-update).
+                if self.status_from_registers.val() | self.counters.read_hit.val() {
+                    self.emit.next = true;
+                    self.emit_byte.next = self.status_byte.val();
+                    self.idx.d.next = self.idx.q.val() + 1;
+                    if self.idx.q.val() == 63 {
+                        self.exec.d.next = Exec::CrcHi;
+                    }
                 }
             }
             Exec::PayError => {
@@ -1077,7 +1080,6 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
                     self.p_shift.d.next = 8.into();
                     self.p_batch.d.next = 1.into();
                     self.learner.seed_load.next = true;
-                    self.learner.counters_clear.next = true;
                     self.exec.d.next = Exec::ResetClear;
                 }
             }
@@ -1090,12 +1092,6 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
                 if self.learner.done.val() {
                     self.st_state.d.next = 0.into();
                     self.st_epoch.d.next = 0.into();
-                    self.st_done.d.next = 0.into();
-                    self.st_total.d.next = 0.into();
-                    self.st_eval_count.d.next = 0.into();
-                    self.st_eval_correct.d.next = 0.into();
-                    self.st_eval_loss.d.next = 0.into();
-                    self.st_cycles.d.next = 0.into();
                     self.have_last.d.next = false;
                     self.idx.d.next = 0.into();
                     if self.cur_kind.q.val() == 0 {
@@ -1120,7 +1116,6 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
             self.job_base.d.next = bit_cast::<SA, 32>(self.base_product.val());
             self.job.d.next = JobPhase::Label;
             self.st_epoch.d.next = 0.into();
-            self.st_done.d.next = 0.into();
         }
         self.learner.seed.next = self.seed_word.val();
         if self.exec.q.val() == Exec::ResetWait {
@@ -1143,8 +1138,11 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
         match self.job.q.val() {
             JobPhase::Idle => {}
             JobPhase::Label => {
-                self.samples.read_address.next = self.job_base.q.val();
-                self.job.d.next = JobPhase::LabelWait;
+                // The next operation waits until the file has taken this one's results.
+                self.sample_read_address.next = self.job_base.q.val();
+                if !self.counters.busy.val() {
+                    self.job.d.next = JobPhase::LabelWait;
+                }
             }
             JobPhase::LabelWait => {
                 self.job_target.d.next = self.samples.read_data.val();
@@ -1161,15 +1159,6 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
             }
             JobPhase::Wait => {
                 if self.learner.done.val() {
-                    if self.job_eval.q.val() {
-                        self.st_eval_count.d.next = self.st_eval_count.q.val() + 1;
-                        self.st_eval_loss.d.next =
-                            self.st_eval_loss.q.val() + self.learner.infer_loss.val();
-                        if self.learner.infer_class.val() == self.job_target.q.val() {
-                            self.st_eval_correct.d.next = self.st_eval_correct.q.val() + 1;
-                        }
-                    }
-                    self.st_done.d.next = self.st_done.q.val() + 1;
                     self.job.d.next = JobPhase::Bookkeep;
                 }
             }
@@ -1197,9 +1186,11 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
                 }
             }
             JobPhase::Apply => {
-                self.job_start.next = true;
-                self.job_op.next = self.op_apply.val();
-                self.job.d.next = JobPhase::ApplyWait;
+                if !self.counters.busy.val() {
+                    self.job_start.next = true;
+                    self.job_op.next = self.op_apply.val();
+                    self.job.d.next = JobPhase::ApplyWait;
+                }
             }
             JobPhase::ApplyWait => {
                 if self.learner.done.val() {
@@ -1217,6 +1208,13 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
                 self.job.d.next = JobPhase::Idle;
             }
         }
+        // One port: writes (copies, the power-on clear) never coincide with reads.
+        if self.samples.write_enable.val() {
+            self.samples.address.next = self.copy_dst.val();
+        } else {
+            self.samples.address.next = self.sample_read_address.val();
+        }
+
         // STOP and RESET end a job between samples.
         if self.job_stop.q.val() & (self.job.q.val() == JobPhase::Label) {
             self.job_active.d.next = false;
@@ -1234,13 +1232,38 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
         }
         self.learner.start.next = self.learner_start.val();
         self.learner.op.next = self.learner_op.val();
-        self.cycles_inc.next = self.learner_start.val() | self.learner.busy.val();
-        if self.cycles_inc.val() {
-            self.st_cycles.d.next = self.st_cycles.q.val() + 1;
+        // Cycles of the running operation: its start cycle and every busy cycle.
+        if self.learner_start.val() {
+            self.op_cycles.d.next = 1.into();
+        } else if self.learner.busy.val() {
+            self.op_cycles.d.next = self.op_cycles.q.val() + 1;
         }
-        if self.exec.q.val() == Exec::ResetClearWait {
-            self.st_cycles.d.next = 0.into();
+
+        // ---- Status file ----
+        // Every finished operation is added to the counters, except the clear of a RESET,
+        // which zeroes them.
+        self.flush.next = self.learner.done.val() & (self.exec.q.val() != Exec::ResetClearWait);
+        self.counters.zero.next =
+            self.learner.done.val() & (self.exec.q.val() == Exec::ResetClearWait);
+        self.counters.flush.next = self.flush.val();
+        if self.flush.val() {
+            self.flush_done.d.next = self.job.q.val() == JobPhase::Wait;
+            self.flush_eval.d.next = (self.job.q.val() == JobPhase::Wait) & self.job_eval.q.val();
         }
+        self.counters.start.next = self.start_job.val();
+        self.job_total.next = self.job_count.q.val() * self.job_epochs.q.val();
+        self.counters.total.next = self.job_total.val();
+        self.counters.clear_eval.next = self.job_eval.q.val();
+        self.counters.add_done.next = self.flush_done.q.val();
+        self.counters.add_sample.next = self.learner.op_trained.val();
+        self.counters.add_update.next = self.learner.op_updated.val();
+        self.counters.saturations.next = self.learner.op_saturations.val();
+        self.counters.zero_updates.next = self.learner.op_zero_updates.val();
+        self.counters.trained.next = self.learner.op_trained.val();
+        self.counters.evaluated.next = self.flush_eval.q.val();
+        self.counters.correct.next = self.learner.infer_class.val() == self.job_target.q.val();
+        self.counters.loss.next = self.learner.op_loss.val();
+        self.counters.cycles.next = self.op_cycles.q.val();
 
         self.job_running.next = self.job_active.q.val();
         self.link_idle.next = (self.exec.q.val() == Exec::Idle)

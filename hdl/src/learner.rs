@@ -8,9 +8,16 @@
 //! `eta_mant`, `eta_shift` (0..=31), `batch` (0 and 1 both mean "apply every sample").
 //!
 //! Strobes, honoured only while idle: `seed_load` restarts both generators from `seed`;
-//! `counters_clear` zeroes the counters; `start` runs operation `op` ([`crate::config::Op`]) on
-//! the sample in the external buffer, class `target`. `busy` rises in the next cycle and `done`
-//! pulses for one cycle at the end.
+//! `start` runs operation `op` ([`crate::config::Op`]) on the sample in the external buffer,
+//! class `target`. `busy` rises in the next cycle and `done` pulses for one cycle at the end.
+//!
+//! Per-operation results, valid from `done` until the next `start` (the running totals of the
+//! model's `Counters` are kept outside, in [`crate::status_file`]): `op_trained` (a training
+//! sample finished), `op_updated` (the weights were updated), `op_saturations` and
+//! `op_zero_updates` (clips and zero-rounded updates during the operation; at most two per
+//! cycle and an operation takes fewer than 2^15 cycles with `AW <= 12`, so 16 bits never wrap),
+//! `op_loss` (`(L+ + L-) / 2` of a training sample, the clean loss of an inference; kept by
+//! other operations).
 //!
 //! Sample buffer (external, synchronous): the learner drives `x_addr` (feature index) and reads
 //! `x_data` one cycle later.
@@ -64,7 +71,6 @@ pub struct Learner<const AW: usize> {
     pub batch: Signal<In, Bits<16>>,
     pub seed: Signal<In, Bits<32>>,
     pub seed_load: Signal<In, bool>,
-    pub counters_clear: Signal<In, bool>,
     pub op: Signal<In, Bits<2>>,
     pub start: Signal<In, bool>,
     pub target: Signal<In, Bits<8>>,
@@ -81,15 +87,13 @@ pub struct Learner<const AW: usize> {
     // Status.
     pub busy: Signal<Out, bool>,
     pub done: Signal<Out, bool>,
-    pub samples: Signal<Out, Bits<32>>,
-    pub updates: Signal<Out, Bits<32>>,
-    pub saturations: Signal<Out, Bits<32>>,
-    pub zero_updates: Signal<Out, Bits<32>>,
-    pub loss_sum: Signal<Out, Bits<32>>,
-    pub last_loss: Signal<Out, Bits<32>>,
+    pub op_trained: Signal<Out, bool>,
+    pub op_updated: Signal<Out, bool>,
+    pub op_saturations: Signal<Out, Bits<16>>,
+    pub op_zero_updates: Signal<Out, Bits<16>>,
+    pub op_loss: Signal<Out, Bits<32>>,
     pub loss_plus: Signal<Out, Bits<32>>,
     pub loss_minus: Signal<Out, Bits<32>>,
-    pub infer_loss: Signal<Out, Bits<32>>,
     pub infer_class: Signal<Out, Bits<8>>,
     pub probe_seed: Signal<Out, Bits<32>>,
     pub batch_pos: Signal<Out, Bits<16>>,
@@ -126,13 +130,11 @@ pub struct Learner<const AW: usize> {
     l_minus: DFF<Bits<32>>,
     step: DFF<Bits<16>>,
     batch_count: DFF<Bits<16>>,
-    samples_reg: DFF<Bits<32>>,
-    updates_reg: DFF<Bits<32>>,
-    sat_reg: DFF<Bits<32>>,
-    zero_reg: DFF<Bits<32>>,
-    loss_sum_reg: DFF<Bits<32>>,
-    last_loss_reg: DFF<Bits<32>>,
-    infer_loss_reg: DFF<Bits<32>>,
+    op_trained_reg: DFF<bool>,
+    op_updated_reg: DFF<bool>,
+    op_sat: DFF<Bits<16>>,
+    op_zero: DFF<Bits<16>>,
+    op_loss_reg: DFF<Bits<32>>,
     infer_class_reg: DFF<Bits<8>>,
     step_sat: DFF<bool>,
 
@@ -266,7 +268,7 @@ pub struct Learner<const AW: usize> {
     step_clip: Signal<Local, bool>,
     sat_event: Signal<Local, bool>,
     sat_double: Signal<Local, bool>,
-    sat_inc: Signal<Local, Bits<32>>,
+    sat_inc: Signal<Local, Bits<16>>,
     loss_mean: Signal<Local, Bits<32>>,
     batch_next: Signal<Local, Bits<16>>,
 }
@@ -275,6 +277,7 @@ impl<const AW: usize> Learner<AW> {
     /// A learner for `shape`; panics (at elaboration) when the shape does not fit `AW` or the
     /// accumulator bound.
     pub fn new(shape: Shape) -> Self {
+        assert!(AW <= 12, "the per-operation counters assume at most 2^12 weights");
         if let Err(e) = shape.check(AW) {
             panic!("cannot elaborate the learner: {e}");
         }
@@ -288,7 +291,6 @@ impl<const AW: usize> Learner<AW> {
             batch: Default::default(),
             seed: Default::default(),
             seed_load: Default::default(),
-            counters_clear: Default::default(),
             op: Default::default(),
             start: Default::default(),
             target: Default::default(),
@@ -302,15 +304,13 @@ impl<const AW: usize> Learner<AW> {
             logit_data: Default::default(),
             busy: Default::default(),
             done: Default::default(),
-            samples: Default::default(),
-            updates: Default::default(),
-            saturations: Default::default(),
-            zero_updates: Default::default(),
-            loss_sum: Default::default(),
-            last_loss: Default::default(),
+            op_trained: Default::default(),
+            op_updated: Default::default(),
+            op_saturations: Default::default(),
+            op_zero_updates: Default::default(),
+            op_loss: Default::default(),
             loss_plus: Default::default(),
             loss_minus: Default::default(),
-            infer_loss: Default::default(),
             infer_class: Default::default(),
             probe_seed: Default::default(),
             batch_pos: Default::default(),
@@ -342,13 +342,11 @@ impl<const AW: usize> Learner<AW> {
             l_minus: Default::default(),
             step: Default::default(),
             batch_count: Default::default(),
-            samples_reg: Default::default(),
-            updates_reg: Default::default(),
-            sat_reg: Default::default(),
-            zero_reg: Default::default(),
-            loss_sum_reg: Default::default(),
-            last_loss_reg: Default::default(),
-            infer_loss_reg: Default::default(),
+            op_trained_reg: Default::default(),
+            op_updated_reg: Default::default(),
+            op_sat: Default::default(),
+            op_zero: Default::default(),
+            op_loss_reg: Default::default(),
             infer_class_reg: Default::default(),
             step_sat: Default::default(),
             issuing: Default::default(),
@@ -498,13 +496,11 @@ impl<const AW: usize> Logic for Learner<AW> {
             l_minus,
             step,
             batch_count,
-            samples_reg,
-            updates_reg,
-            sat_reg,
-            zero_reg,
-            loss_sum_reg,
-            last_loss_reg,
-            infer_loss_reg,
+            op_trained_reg,
+            op_updated_reg,
+            op_sat,
+            op_zero,
+            op_loss_reg,
             infer_class_reg,
             step_sat,
             issuing,
@@ -985,9 +981,9 @@ impl<const AW: usize> Logic for Learner<AW> {
         if self.sat_double.val() {
             self.sat_inc.next = 2.into();
         }
-        self.sat_reg.d.next = self.sat_reg.q.val() + self.sat_inc.val();
+        self.op_sat.d.next = self.op_sat.q.val() + self.sat_inc.val();
         if self.s5_write_w.val() & (self.s5_q.q.val() == 0) {
-            self.zero_reg.d.next = self.zero_reg.q.val() + 1;
+            self.op_zero.d.next = self.op_zero.q.val() + 1;
         }
         self.loss_mean.next = (self.l_plus.q.val() + self.l_minus.q.val()) >> 1;
         self.batch_next.next = self.batch_count.q.val() + 1;
@@ -1006,16 +1002,12 @@ impl<const AW: usize> Logic for Learner<AW> {
                         self.probe.d.next = self.seed.val();
                     }
                 }
-                if self.counters_clear.val() {
-                    self.samples_reg.d.next = 0.into();
-                    self.updates_reg.d.next = 0.into();
-                    self.sat_reg.d.next = 0.into();
-                    self.zero_reg.d.next = 0.into();
-                    self.loss_sum_reg.d.next = 0.into();
-                    self.last_loss_reg.d.next = 0.into();
-                }
                 if self.start.val() {
                     self.op_reg.d.next = self.op.val();
+                    self.op_trained_reg.d.next = false;
+                    self.op_updated_reg.d.next = false;
+                    self.op_sat.d.next = 0.into();
+                    self.op_zero.d.next = 0.into();
                     self.pass_minus.d.next = false;
                     self.pass_clean.d.next = false;
                     self.mode_update.d.next = false;
@@ -1082,7 +1074,7 @@ impl<const AW: usize> Logic for Learner<AW> {
                     self.col.d.next = 0.into();
                     self.addr.d.next = 0.into();
                     if self.pass_clean.q.val() {
-                        self.infer_loss_reg.d.next = self.loss.loss.val();
+                        self.op_loss_reg.d.next = self.loss.loss.val();
                         self.infer_class_reg.d.next = self.loss.predicted.val();
                         self.phase.d.next = Phase::Done;
                     } else if !self.pass_minus.q.val() {
@@ -1123,12 +1115,11 @@ impl<const AW: usize> Logic for Learner<AW> {
             Phase::DrainUpdate => {
                 if !self.pipe_busy.val() {
                     self.probe.d.next = self.noise.state.val();
-                    self.samples_reg.d.next = self.samples_reg.q.val() + 1;
-                    self.loss_sum_reg.d.next = self.loss_sum_reg.q.val() + self.loss_mean.val();
-                    self.last_loss_reg.d.next = self.loss_mean.val();
+                    self.op_trained_reg.d.next = true;
+                    self.op_loss_reg.d.next = self.loss_mean.val();
                     self.mode_update.d.next = false;
                     if self.batch_one.val() {
-                        self.updates_reg.d.next = self.updates_reg.q.val() + 1;
+                        self.op_updated_reg.d.next = true;
                         self.phase.d.next = Phase::Done;
                     } else {
                         self.batch_count.d.next = self.batch_next.val();
@@ -1154,7 +1145,7 @@ impl<const AW: usize> Logic for Learner<AW> {
             Phase::DrainApply => {
                 if !self.pipe_busy.val() {
                     if !self.clear_only.q.val() {
-                        self.updates_reg.d.next = self.updates_reg.q.val() + 1;
+                        self.op_updated_reg.d.next = true;
                     }
                     self.batch_count.d.next = 0.into();
                     self.mode_apply.d.next = false;
@@ -1171,15 +1162,13 @@ impl<const AW: usize> Logic for Learner<AW> {
         }
 
         self.busy.next = !self.idle.val();
-        self.samples.next = self.samples_reg.q.val();
-        self.updates.next = self.updates_reg.q.val();
-        self.saturations.next = self.sat_reg.q.val();
-        self.zero_updates.next = self.zero_reg.q.val();
-        self.loss_sum.next = self.loss_sum_reg.q.val();
-        self.last_loss.next = self.last_loss_reg.q.val();
+        self.op_trained.next = self.op_trained_reg.q.val();
+        self.op_updated.next = self.op_updated_reg.q.val();
+        self.op_saturations.next = self.op_sat.q.val();
+        self.op_zero_updates.next = self.op_zero.q.val();
+        self.op_loss.next = self.op_loss_reg.q.val();
         self.loss_plus.next = self.l_plus.q.val();
         self.loss_minus.next = self.l_minus.q.val();
-        self.infer_loss.next = self.infer_loss_reg.q.val();
         self.infer_class.next = self.infer_class_reg.q.val();
         self.probe_seed.next = self.probe.q.val();
         self.batch_pos.next = self.batch_count.q.val();

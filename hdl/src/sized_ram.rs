@@ -44,6 +44,13 @@ impl<D: Synth, const N: usize> SizedRam<D, N> {
     }
 }
 
+/// A RAM of the full `2^N` words.
+impl<D: Synth, const N: usize> Default for SizedRam<D, N> {
+    fn default() -> Self {
+        Self::new(1 << N)
+    }
+}
+
 impl<D: Synth, const N: usize> Logic for SizedRam<D, N> {
     fn update(&mut self) {
         if self.read_clock.pos_edge() {

@@ -9,11 +9,13 @@ use rust_hdl::prelude::*;
 use zo_hdl::config::{Estimator, LossKind, Op, Shape, TrainParams};
 use zo_hdl::learner::Learner;
 
-/// The RTL learner with an emulated synchronous sample buffer and a cycle counter.
+/// The RTL learner with an emulated synchronous sample buffer, a cycle counter and the running
+/// totals of its per-operation counters (which the device keeps in its status file).
 pub struct RtlLearner<const AW: usize> {
     uut: Box<Learner<AW>>,
     shape: Shape,
     sample: Vec<u8>,
+    counters: Counters,
     /// Clock cycles simulated so far.
     pub cycles: u64,
     /// Cycles from `start` to `done` of the last operation.
@@ -28,6 +30,7 @@ impl<const AW: usize> RtlLearner<AW> {
             uut,
             shape,
             sample: vec![0; 256],
+            counters: Counters::default(),
             cycles: 0,
             last_op_cycles: 0,
         };
@@ -84,10 +87,7 @@ impl<const AW: usize> RtlLearner<AW> {
     }
 
     pub fn clear_counters(&mut self) {
-        self.uut.counters_clear.next = true;
-        self.tick();
-        self.uut.counters_clear.next = false;
-        self.settle();
+        self.counters = Counters::default();
     }
 
     pub fn write_weights(&mut self, w: &[i16]) {
@@ -131,7 +131,29 @@ impl<const AW: usize> RtlLearner<AW> {
         }
         self.tick();
         self.last_op_cycles = self.cycles - start + 1;
+        self.add_op_counters();
         self.last_op_cycles
+    }
+
+    /// Adds the finished operation's results to the running totals, as the status file does.
+    fn add_op_counters(&mut self) {
+        let u = &self.uut;
+        let c = &mut self.counters;
+        if u.op_trained.val() {
+            let loss = u.op_loss.val().index() as u32;
+            c.samples = c.samples.wrapping_add(1);
+            c.loss_sum = c.loss_sum.wrapping_add(loss);
+            c.last_loss = loss;
+        }
+        if u.op_updated.val() {
+            c.updates = c.updates.wrapping_add(1);
+        }
+        c.saturations = c
+            .saturations
+            .wrapping_add(u.op_saturations.val().index() as u32);
+        c.zero_updates = c
+            .zero_updates
+            .wrapping_add(u.op_zero_updates.val().index() as u32);
     }
 
     fn load_sample(&mut self, x: &[u8]) {
@@ -164,7 +186,7 @@ impl<const AW: usize> RtlLearner<AW> {
         Inference {
             logits,
             class: self.uut.infer_class.val().index(),
-            loss: self.uut.infer_loss.val().index() as u32,
+            loss: self.uut.op_loss.val().index() as u32,
         }
     }
 
@@ -177,16 +199,7 @@ impl<const AW: usize> RtlLearner<AW> {
     }
 
     pub fn counters(&self) -> Counters {
-        let u = &self.uut;
-        let r = |s: &Signal<Out, Bits<32>>| s.val().index() as u32;
-        Counters {
-            samples: r(&u.samples),
-            updates: r(&u.updates),
-            saturations: r(&u.saturations),
-            zero_updates: r(&u.zero_updates),
-            loss_sum: r(&u.loss_sum),
-            last_loss: r(&u.last_loss),
-        }
+        self.counters
     }
 
     pub fn probe_seed(&self) -> u32 {

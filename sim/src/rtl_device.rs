@@ -25,8 +25,12 @@ impl<const AW: usize, const SA: usize> RtlDevice<AW, SA> {
             out: Vec::new(),
         };
         d.settle();
-        for _ in 0..(8 << AW) + 64 {
+        // Power-on: the sample buffer is zeroed, then RESET runs; the engine then listens.
+        let limit = (8 << AW) + (1 << SA) + 1000;
+        d.tick();
+        while !d.uut.link_idle.val() {
             d.tick();
+            assert!(d.cycles < limit, "the engine never finished its power-on reset");
         }
         d
     }

@@ -141,8 +141,9 @@ fn synth(args: &SynthArgs) -> Result<(Value, bool)> {
 
     let (yosys, pnr, pack, packed) = match b.family {
         Family::Ice40 => {
+            // The UP5K has multipliers and single-port RAM (the sample buffer goes there).
             let dsp = if b.pnr_flags.contains(&"--up5k") {
-                " -dsp"
+                " -dsp -spram"
             } else {
                 ""
             };
