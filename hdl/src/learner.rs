@@ -277,7 +277,10 @@ impl<const AW: usize> Learner<AW> {
     /// A learner for `shape`; panics (at elaboration) when the shape does not fit `AW` or the
     /// accumulator bound.
     pub fn new(shape: Shape) -> Self {
-        assert!(AW <= 12, "the per-operation counters assume at most 2^12 weights");
+        assert!(
+            AW <= 12,
+            "the per-operation counters assume at most 2^12 weights"
+        );
         if let Err(e) = shape.check(AW) {
             panic!("cannot elaborate the learner: {e}");
         }

@@ -14,6 +14,7 @@ pub mod device;
 pub mod formats;
 pub mod frame_rx;
 pub mod frame_tx;
+pub mod ice40_pll;
 pub mod learner;
 pub mod lfsr;
 pub mod loss;

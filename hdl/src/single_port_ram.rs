@@ -48,7 +48,8 @@ impl<D: Synth, const N: usize> Logic for SinglePortRam<D, N> {
         if self.clock.pos_edge() {
             if self.write_enable.val() {
                 if self.address.val().index() < self._depth {
-                    self._words.insert(self.address.val(), self.write_data.val());
+                    self._words
+                        .insert(self.address.val(), self.write_data.val());
                 }
             } else {
                 self.read_data.next = self

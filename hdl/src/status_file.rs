@@ -92,20 +92,13 @@ pub struct StatusFile {
     idle: Signal<Local, bool>,
 }
 
+// `#[hdl_gen]` has no match guards.
+#[allow(clippy::collapsible_match)]
 impl Logic for StatusFile {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self,
-            clock,
-            command,
-            sweeping,
-            sweep,
-            writing,
-            write_word,
-            carry,
-            last_word,
-            last_idle
+            self, clock, command, sweeping, sweep, writing, write_word, carry, last_word, last_idle
         );
         self.words.read_clock.next = self.clock.val();
         self.words.write_clock.next = self.clock.val();
@@ -225,7 +218,8 @@ impl Logic for StatusFile {
         self.last_word.d.next = self.read_word.val();
         self.last_idle.d.next = self.idle.val();
         self.read_data.next = self.words.read_data.val();
-        self.read_hit.next = self.last_idle.q.val() & (self.last_word.q.val() == self.read_word.val());
+        self.read_hit.next =
+            self.last_idle.q.val() & (self.last_word.q.val() == self.read_word.val());
         self.busy.next = !self.idle.val();
     }
 }

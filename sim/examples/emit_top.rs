@@ -12,7 +12,7 @@ fn main() {
     let shape = Shape::new(16, 16, 4);
     let info = ControllerInfo {
         name: b.name.into(),
-        clock_hz: b.clock_hz,
+        clock_hz: b.fabric_hz,
         baud: b.baud,
         build_id: 1,
         sample_capacity: 64,

@@ -30,7 +30,10 @@ impl<const AW: usize, const SA: usize> RtlDevice<AW, SA> {
         d.tick();
         while !d.uut.link_idle.val() {
             d.tick();
-            assert!(d.cycles < limit, "the engine never finished its power-on reset");
+            assert!(
+                d.cycles < limit,
+                "the engine never finished its power-on reset"
+            );
         }
         d
     }

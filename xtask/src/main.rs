@@ -127,7 +127,7 @@ fn synth(args: &SynthArgs) -> Result<(Value, bool)> {
     }
     let info = ControllerInfo {
         name: b.name.into(),
-        clock_hz: b.clock_hz,
+        clock_hz: b.fabric_hz,
         baud: b.baud,
         build_id: 1,
         sample_capacity: capacity,
@@ -137,7 +137,7 @@ fn synth(args: &SynthArgs) -> Result<(Value, bool)> {
     std::fs::write(dir.join("top.v"), generate_verilog(&top)).context("cannot write top.v")?;
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let constraints = root.join(b.constraints);
-    let mhz = format!("{}", b.clock_hz as f64 / 1e6);
+    let mhz = format!("{}", b.fabric_hz as f64 / 1e6);
 
     let (yosys, pnr, pack, packed) = match b.family {
         Family::Ice40 => {
@@ -217,7 +217,7 @@ fn synth(args: &SynthArgs) -> Result<(Value, bool)> {
     let luts = count(&|k| k == "SB_LUT4" || k == "LUT4");
     let ffs = count(&|k| k.starts_with("SB_DFF") || k == "TRELLIS_FF");
     let mut utilization = json!({});
-    let mut fmax = (0.0, b.clock_hz as f64 / 1e6);
+    let mut fmax = (0.0, b.fabric_hz as f64 / 1e6);
     if let Some(r) = &report {
         if let Some(u) = r["utilization"].as_object() {
             for (bel, v) in u {
@@ -251,7 +251,8 @@ fn synth(args: &SynthArgs) -> Result<(Value, bool)> {
         "shape": shape.to_string(),
         "weights": shape.n_weights(),
         "sample_capacity": capacity,
-        "clock_mhz": b.clock_hz as f64 / 1e6,
+        "clock_mhz": b.fabric_hz as f64 / 1e6,
+        "oscillator_mhz": b.clock_hz as f64 / 1e6,
         "baud": b.baud,
         "luts": luts,
         "ffs": ffs,
