@@ -208,15 +208,15 @@ pub struct Controller<const AW: usize, const SA: usize> {
     p45: Signal<Local, Bits<16>>,
     p67: Signal<Local, Bits<16>>,
     seed_word: Signal<Local, Bits<32>>,
+    len_minus4: Signal<Local, Bits<16>>,
     len32: Signal<Local, Bits<32>>,
     load_bytes: Signal<Local, Bits<32>>,
-    load_len: Signal<Local, Bits<32>>,
     write_len: Signal<Local, Bits<16>>,
-    range_end: Signal<Local, Bits<32>>,
-    start_wide: Signal<Local, Bits<32>>,
-    count_wide: Signal<Local, Bits<32>>,
-    weights_wide: Signal<Local, Bits<32>>,
-    capacity_wide: Signal<Local, Bits<32>>,
+    range_end: Signal<Local, Bits<17>>,
+    start_wide: Signal<Local, Bits<17>>,
+    count_wide: Signal<Local, Bits<17>>,
+    weights_wide: Signal<Local, Bits<17>>,
+    capacity_wide: Signal<Local, Bits<17>>,
     base_product: Signal<Local, Bits<32>>,
     emit: Signal<Local, bool>,
     emit_crc: Signal<Local, bool>,
@@ -351,7 +351,7 @@ impl<const AW: usize, const SA: usize> Controller<AW, SA> {
             seed_word: Default::default(),
             len32: Default::default(),
             load_bytes: Default::default(),
-            load_len: Default::default(),
+            len_minus4: Default::default(),
             write_len: Default::default(),
             range_end: Default::default(),
             start_wide: Default::default(),
@@ -508,15 +508,18 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
             | (bit_cast::<32, 8>(self.rx.p10.val()) << 8)
             | bit_cast::<32, 8>(self.rx.p9.val());
         self.kind_known.next = (self.rx.kind.val() >= 1) & (self.rx.kind.val() <= 11);
-        self.len32.next = bit_cast::<32, 16>(self.rx.len.val());
+        // LOAD_SAMPLES length check as `len - 4 == count * record` (len >= 4 is checked
+        // first), which needs no 32-bit adder.
+        self.len_minus4.next = self.rx.len.val() - 4;
+        self.len32.next = bit_cast::<32, 16>(self.len_minus4.val());
         self.load_bytes.next = self.p23.val() * self.record.val();
-        self.load_len.next = self.load_bytes.val() + 4;
         self.write_len.next = (self.p23.val() << 1) + 4;
-        self.start_wide.next = bit_cast::<32, 16>(self.p01.val());
-        self.count_wide.next = bit_cast::<32, 16>(self.p23.val());
+        // Ranges end at most at 2^17 - 2: 17 bits hold start + count.
+        self.start_wide.next = bit_cast::<17, 16>(self.p01.val());
+        self.count_wide.next = bit_cast::<17, 16>(self.p23.val());
         self.range_end.next = self.start_wide.val() + self.count_wide.val();
-        self.weights_wide.next = bit_cast::<32, 16>(self.n_weights.val());
-        self.capacity_wide.next = bit_cast::<32, 16>(self.capacity.val());
+        self.weights_wide.next = bit_cast::<17, 16>(self.n_weights.val());
+        self.capacity_wide.next = bit_cast::<17, 16>(self.capacity.val());
         self.base_product.next = self.p01.val() * self.record.val();
 
         // ---- Sample buffer ----
@@ -686,7 +689,7 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
                 {
                     self.err_code.d.next = 2.into();
                     self.exec.d.next = Exec::Error;
-                } else if (self.cur_kind.q.val() == 4) & (self.len32.val() != self.load_len.val()) {
+                } else if (self.cur_kind.q.val() == 4) & (self.len32.val() != self.load_bytes.val()) {
                     self.err_code.d.next = 2.into();
                     self.exec.d.next = Exec::Error;
                 } else if (self.cur_kind.q.val() == 5) & (self.rx.len.val() != 13) {

@@ -28,8 +28,10 @@
 //!
 //! Schedule: every pass is a sweep over the weight memory, one weight per cycle, through a
 //! six-stage pipeline: S0 address and noise draw, S1 memory data and operand select (and the
-//! perturbed weight for WP), S2 multiply, S3 accumulate / signed contribution, S4 noise add /
-//! stochastic rounding, S5 write-back of activations, logits or weights. A training sample is
+//! perturbed weight for WP), S2 multiply, S3 accumulate / signed contribution (and the
+//! mini-batch accumulator read-modify-write: read at S2, written at S3), S4 noise add /
+//! stochastic rounding, S5 write-back of activations, logits or weights (an update or apply
+//! sweep reads the old weight at S4, so no copy of it travels down the pipeline). A training sample is
 //! `+` pass, loss, `-` pass, loss, step size, update sweep; the pipeline drains (6 cycles)
 //! between the two layers of a forward pass and at the end of each sweep.
 //! Cycles per sample (batch 1): `3 W + 4 n_out + 45` with `W` weights (the bound is `3 W`);
@@ -161,8 +163,6 @@ pub struct Learner<const AW: usize> {
     s2_row: DFF<Bits<8>>,
     s2_sign: DFF<bool>,
     s2_addr: DFF<Bits<AW>>,
-    s2_w: DFF<Bits<16>>,
-    s2_a: DFF<Bits<32>>,
     mult_a: DFF<Bits<16>>,
     mult_b: DFF<Bits<16>>,
     s2_sat: DFF<bool>,
@@ -174,8 +174,6 @@ pub struct Learner<const AW: usize> {
     s3_row: DFF<Bits<8>>,
     s3_sign: DFF<bool>,
     s3_addr: DFF<Bits<AW>>,
-    s3_w: DFF<Bits<16>>,
-    s3_a: DFF<Bits<32>>,
     product: DFF<Bits<32>>,
     acc: DFF<Bits<32>>,
     // S4.
@@ -185,8 +183,6 @@ pub struct Learner<const AW: usize> {
     s4_row: DFF<Bits<8>>,
     s4_sign: DFF<bool>,
     s4_addr: DFF<Bits<AW>>,
-    s4_w: DFF<Bits<16>>,
-    s4_a_new: DFF<Bits<32>>,
     s4_mag: DFF<Bits<32>>,
     s4_neg: DFF<bool>,
     s4_sat: DFF<bool>,
@@ -196,8 +192,6 @@ pub struct Learner<const AW: usize> {
     s5_layer: DFF<bool>,
     s5_row: DFF<Bits<8>>,
     s5_addr: DFF<Bits<AW>>,
-    s5_w: DFF<Bits<16>>,
-    s5_a_new: DFF<Bits<32>>,
     s5_q: DFF<Bits<32>>,
     s5_neg: DFF<bool>,
     s5_round: DFF<bool>,
@@ -229,6 +223,9 @@ pub struct Learner<const AW: usize> {
     product_signed: Signal<Local, Signed<32>>,
     product_neg: Signal<Local, Bits<32>>,
     contribution: Signal<Local, Bits<32>>,
+    late_read: Signal<Local, bool>,
+    s3_acc: Signal<Local, Bits<32>>,
+    s5_weight: Signal<Local, Bits<16>>,
     a_sum: Signal<Local, Bits<32>>,
     a_new: Signal<Local, Bits<32>>,
     a_ovf: Signal<Local, bool>,
@@ -372,8 +369,6 @@ impl<const AW: usize> Learner<AW> {
             s2_row: Default::default(),
             s2_sign: Default::default(),
             s2_addr: Default::default(),
-            s2_w: Default::default(),
-            s2_a: Default::default(),
             mult_a: Default::default(),
             mult_b: Default::default(),
             s2_sat: Default::default(),
@@ -384,8 +379,6 @@ impl<const AW: usize> Learner<AW> {
             s3_row: Default::default(),
             s3_sign: Default::default(),
             s3_addr: Default::default(),
-            s3_w: Default::default(),
-            s3_a: Default::default(),
             product: Default::default(),
             acc: Default::default(),
             s4_valid: Default::default(),
@@ -394,8 +387,6 @@ impl<const AW: usize> Learner<AW> {
             s4_row: Default::default(),
             s4_sign: Default::default(),
             s4_addr: Default::default(),
-            s4_w: Default::default(),
-            s4_a_new: Default::default(),
             s4_mag: Default::default(),
             s4_neg: Default::default(),
             s4_sat: Default::default(),
@@ -404,8 +395,6 @@ impl<const AW: usize> Learner<AW> {
             s5_layer: Default::default(),
             s5_row: Default::default(),
             s5_addr: Default::default(),
-            s5_w: Default::default(),
-            s5_a_new: Default::default(),
             s5_q: Default::default(),
             s5_neg: Default::default(),
             s5_round: Default::default(),
@@ -435,6 +424,9 @@ impl<const AW: usize> Learner<AW> {
             product_signed: Default::default(),
             product_neg: Default::default(),
             contribution: Default::default(),
+            late_read: Default::default(),
+            s3_acc: Default::default(),
+            s5_weight: Default::default(),
             a_sum: Default::default(),
             a_new: Default::default(),
             a_ovf: Default::default(),
@@ -526,8 +518,6 @@ impl<const AW: usize> Logic for Learner<AW> {
             s2_row,
             s2_sign,
             s2_addr,
-            s2_w,
-            s2_a,
             mult_a,
             mult_b,
             s2_sat,
@@ -538,8 +528,6 @@ impl<const AW: usize> Logic for Learner<AW> {
             s3_row,
             s3_sign,
             s3_addr,
-            s3_w,
-            s3_a,
             product,
             acc,
             s4_valid,
@@ -548,8 +536,6 @@ impl<const AW: usize> Logic for Learner<AW> {
             s4_row,
             s4_sign,
             s4_addr,
-            s4_w,
-            s4_a_new,
             s4_mag,
             s4_neg,
             s4_sat,
@@ -558,8 +544,6 @@ impl<const AW: usize> Logic for Learner<AW> {
             s5_layer,
             s5_row,
             s5_addr,
-            s5_w,
-            s5_a_new,
             s5_q,
             s5_neg,
             s5_round,
@@ -620,12 +604,19 @@ impl<const AW: usize> Logic for Learner<AW> {
         self.noise.load.next = false;
         self.noise.seed.next = self.probe.q.val();
 
+        // Forward passes read a weight for the multiplier (S0 -> S1); update and apply sweeps
+        // need it only for the write-back, so they read it at S4 (data at S5) and no copy of
+        // it travels down the pipeline. Accumulators are read at S2 (data at S3) and written
+        // back at S3. Reads and writes of one sweep hit different addresses in any cycle.
+        self.late_read.next = self.mode_update.q.val() | self.mode_apply.q.val();
         if self.idle.val() {
             self.weights.read_address.next = self.host_addr.val();
+        } else if self.late_read.val() {
+            self.weights.read_address.next = self.s4_addr.q.val();
         } else {
             self.weights.read_address.next = self.addr.q.val();
         }
-        self.accumulators.read_address.next = self.addr.q.val();
+        self.accumulators.read_address.next = self.s2_addr.q.val();
         self.x_addr.next = self.col.q.val();
         self.h_plus.read_address.next = self.col.q.val();
         self.h_minus.read_address.next = self.col.q.val();
@@ -720,8 +711,6 @@ impl<const AW: usize> Logic for Learner<AW> {
         self.s2_row.d.next = self.s1_row.q.val();
         self.s2_sign.d.next = self.s1_sign.q.val();
         self.s2_addr.d.next = self.s1_addr.q.val();
-        self.s2_w.d.next = self.weights.read_data.val();
-        self.s2_a.d.next = self.accumulators.read_data.val();
 
         // ---------------- S2: multiply ----------------
         self.mult_a_signed.next = signed_cast(self.mult_a.q.val());
@@ -735,8 +724,6 @@ impl<const AW: usize> Logic for Learner<AW> {
         self.s3_row.d.next = self.s2_row.q.val();
         self.s3_sign.d.next = self.s2_sign.q.val();
         self.s3_addr.d.next = self.s2_addr.q.val();
-        self.s3_w.d.next = self.s2_w.q.val();
-        self.s3_a.d.next = self.s2_a.q.val();
 
         // ---------------- S3: accumulate / contribution ----------------
         if self.s3_valid.q.val() {
@@ -752,19 +739,20 @@ impl<const AW: usize> Logic for Learner<AW> {
         } else {
             self.contribution.next = self.product_neg.val();
         }
-        self.a_sum.next = self.s3_a.q.val() + self.contribution.val();
-        self.a_ovf.next = (self.s3_a.q.val().get_bit(31) == self.contribution.val().get_bit(31))
-            & (self.a_sum.val().get_bit(31) != self.s3_a.q.val().get_bit(31));
+        self.s3_acc.next = self.accumulators.read_data.val();
+        self.a_sum.next = self.s3_acc.val() + self.contribution.val();
+        self.a_ovf.next = (self.s3_acc.val().get_bit(31) == self.contribution.val().get_bit(31))
+            & (self.a_sum.val().get_bit(31) != self.s3_acc.val().get_bit(31));
         self.a_new.next = self.a_sum.val();
         if self.a_ovf.val() {
-            if self.s3_a.q.val().get_bit(31) {
+            if self.s3_acc.val().get_bit(31) {
                 self.a_new.next = 0x8000_0000u64.into();
             } else {
                 self.a_new.next = 0x7FFF_FFFF.into();
             }
         }
         if self.mode_apply.q.val() {
-            self.to_round.next = self.s3_a.q.val();
+            self.to_round.next = self.s3_acc.val();
         } else {
             self.to_round.next = self.contribution.val();
         }
@@ -779,14 +767,12 @@ impl<const AW: usize> Logic for Learner<AW> {
             & self.mode_update.q.val()
             & !self.batch_one.val()
             & self.a_ovf.val();
-        self.s4_a_new.d.next = self.a_new.val();
         self.s4_valid.d.next = self.s3_valid.q.val();
         self.s4_last.d.next = self.s3_last.q.val();
         self.s4_layer.d.next = self.s3_layer.q.val();
         self.s4_row.d.next = self.s3_row.q.val();
         self.s4_sign.d.next = self.s3_sign.q.val();
         self.s4_addr.d.next = self.s3_addr.q.val();
-        self.s4_w.d.next = self.s3_w.q.val();
 
         // ---------------- S4: node noise / stochastic rounding ----------------
         self.sigma_wide.next = bit_cast::<32, 16>(self.sigma.val());
@@ -816,8 +802,6 @@ impl<const AW: usize> Logic for Learner<AW> {
         self.s5_layer.d.next = self.s4_layer.q.val();
         self.s5_row.d.next = self.s4_row.q.val();
         self.s5_addr.d.next = self.s4_addr.q.val();
-        self.s5_w.d.next = self.s4_w.q.val();
-        self.s5_a_new.d.next = self.s4_a_new.q.val();
         self.s5_neg.d.next = self.s4_neg.q.val();
 
         // ---------------- S5: write-back ----------------
@@ -870,9 +854,10 @@ impl<const AW: usize> Logic for Learner<AW> {
             }
         }
         // Weight update: w - (+-q), saturating.
-        self.w_zext.next = bit_cast::<32, 16>(self.s5_w.q.val());
+        self.s5_weight.next = self.weights.read_data.val();
+        self.w_zext.next = bit_cast::<32, 16>(self.s5_weight.val());
         self.w_sext.next = self.w_zext.val();
-        if self.s5_w.q.val().get_bit(15) {
+        if self.s5_weight.val().get_bit(15) {
             self.w_sext.next = self.w_zext.val() | 0xFFFF_0000u64;
         }
         if self.s5_neg.q.val() {
@@ -910,10 +895,10 @@ impl<const AW: usize> Logic for Learner<AW> {
             self.weights.write_address.next = self.s5_addr.q.val();
             self.weights.write_data.next = self.w_new.val();
         }
-        self.accumulators.write_address.next = self.s5_addr.q.val();
+        self.accumulators.write_address.next = self.s3_addr.q.val();
         self.accumulators.write_enable.next = false;
-        self.accumulators.write_data.next = self.s5_a_new.q.val();
-        if self.s5_valid.q.val() {
+        self.accumulators.write_data.next = self.a_new.val();
+        if self.s3_valid.q.val() {
             if self.mode_apply.q.val() {
                 self.accumulators.write_enable.next = true;
                 self.accumulators.write_data.next = 0.into();

@@ -135,8 +135,14 @@ fn synth(args: &SynthArgs) -> Result<(Value, bool)> {
     let mut top = BoardTop::<12, 17>::new(b, shape, &info);
     top.connect_all();
     std::fs::write(dir.join("top.v"), generate_verilog(&top)).context("cannot write top.v")?;
+    // The pin file goes next to the netlist: the YoWASP tools only see the build directory.
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let constraints = root.join(b.constraints);
+    let pins = Path::new(b.constraints)
+        .file_name()
+        .context("board pin file name")?;
+    std::fs::copy(root.join(b.constraints), dir.join(pins))
+        .with_context(|| format!("cannot copy {} into {}", b.constraints, dir.display()))?;
+    let constraints = PathBuf::from(pins);
     let mhz = format!("{}", b.fabric_hz as f64 / 1e6);
 
     let (yosys, pnr, pack, packed) = match b.family {
@@ -149,7 +155,7 @@ fn synth(args: &SynthArgs) -> Result<(Value, bool)> {
             };
             let mut y = tool("yosys");
             y.current_dir(&dir).args(["-q", "-p"]).arg(format!(
-                "read_verilog top.v; synth_ice40 -top top{dsp} -json top.json; tee -q -o stat.json stat -json"
+                "read_verilog top.v; synth_ice40 -top top{dsp} -abc9 -json top.json; tee -q -o stat.json stat -json"
             ));
             let mut p = tool("nextpnr-ice40");
             p.current_dir(&dir)
