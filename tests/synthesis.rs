@@ -27,17 +27,19 @@ fn alchitry_cu_default_build_fits_and_meets_timing() {
     if !tools_present() {
         return;
     }
-    let (shape, capacity) = default_build(&ALCHITRY_CU);
+    let defaults = default_build(&ALCHITRY_CU);
     let (report, ok) = synth(&BuildRequest {
         board: "alchitry-cu".into(),
         shape: None,
         capacity: None,
+        batch_accumulators: None,
         out: out_dir("synthesis"),
     })
     .expect("the flow runs");
     assert!(ok, "the default Alchitry Cu build failed: {report:#}");
-    assert_eq!(report["shape"], shape.to_string());
-    assert_eq!(report["sample_capacity"], capacity);
+    assert_eq!(report["shape"], defaults.shape.to_string());
+    assert_eq!(report["sample_capacity"], defaults.capacity);
+    assert_eq!(report["batch_accumulators"], defaults.batch_accumulators);
     let lc = &report["utilization"]["ICESTORM_LC"];
     assert!(lc["used"].as_u64().unwrap() <= lc["available"].as_u64().unwrap());
     assert_eq!(
@@ -68,6 +70,7 @@ fn a_build_that_cannot_fit_fails_and_leaves_no_bitstream() {
         board: "alchitry-cu".into(),
         shape: Some(Shape::new(250, 16, 4)),
         capacity: Some(4),
+        batch_accumulators: Some(true),
         out: out.clone(),
     })
     .expect("the flow runs");

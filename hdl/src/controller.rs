@@ -32,6 +32,9 @@ pub struct ControllerInfo {
     pub baud: u32,
     pub build_id: u32,
     pub sample_capacity: u16,
+    /// Whether the learner has its mini-batch accumulators (one 32-bit word per weight);
+    /// builds without them take batch 1 only (IDENTIFY `limits`, docs/PROTOCOL.md 4.1).
+    pub batch_accumulators: bool,
 }
 
 impl Default for ControllerInfo {
@@ -42,6 +45,7 @@ impl Default for ControllerInfo {
             baud: 1_000_000,
             build_id: 1,
             sample_capacity: 2048,
+            batch_accumulators: true,
         }
     }
 }
@@ -59,6 +63,11 @@ pub fn identity(shape: Shape, info: &ControllerInfo) -> Identity {
         w_frac: W_FRAC as u8,
         x_frac: X_FRAC as u8,
         z_frac: Z_FRAC as u8,
+        limits: if info.batch_accumulators {
+            0
+        } else {
+            Identity::NO_BATCH
+        },
         clock_hz: info.clock_hz,
         baud: info.baud,
         build_id: info.build_id,
@@ -72,6 +81,7 @@ enum Exec {
     Boot,
     BootClear,
     Idle,
+    Check,
     Dispatch,
     Error,
     Header,
@@ -144,6 +154,7 @@ pub struct Controller<const AW: usize, const SA: usize> {
     op_infer: Constant<Bits<2>>,
     op_apply: Constant<Bits<2>>,
     op_clear: Constant<Bits<2>>,
+    max_batch: Constant<Bits<16>>,
 
     rx: FrameRx,
     tx: FrameTx,
@@ -175,6 +186,7 @@ pub struct Controller<const AW: usize, const SA: usize> {
     error_flag: DFF<bool>,
     words_are_logits: DFF<bool>,
     frame_pending: DFF<bool>,
+    field_bad: DFF<bool>,
     pending_nak: DFF<bool>,
     // Parameters.
     p_wp: DFF<bool>,
@@ -202,7 +214,6 @@ pub struct Controller<const AW: usize, const SA: usize> {
     flush_eval: DFF<bool>,
 
     // Combinational.
-    kind_known: Signal<Local, bool>,
     p23: Signal<Local, Bits<16>>,
     p01: Signal<Local, Bits<16>>,
     p45: Signal<Local, Bits<16>>,
@@ -293,7 +304,19 @@ impl<const AW: usize, const SA: usize> Controller<AW, SA> {
             op_clear: Constant::new((Op::ClearAccumulators as usize).to_bits()),
             rx: Default::default(),
             tx: Default::default(),
-            learner: Learner::new(shape),
+            learner: if info.batch_accumulators {
+                Learner::new(shape)
+            } else {
+                Learner::without_batch(shape)
+            },
+            max_batch: Constant::new(
+                if info.batch_accumulators {
+                    0xFFFFusize
+                } else {
+                    1
+                }
+                .to_bits(),
+            ),
             samples: SinglePortRam::new(needed),
             id_rom: id.into_iter().map(|b| bits::<8>(b as LiteralType)).into(),
             exec: Default::default(),
@@ -320,6 +343,7 @@ impl<const AW: usize, const SA: usize> Controller<AW, SA> {
             error_flag: Default::default(),
             words_are_logits: Default::default(),
             frame_pending: Default::default(),
+            field_bad: Default::default(),
             pending_nak: Default::default(),
             p_wp: Default::default(),
             p_ce: Default::default(),
@@ -343,7 +367,6 @@ impl<const AW: usize, const SA: usize> Controller<AW, SA> {
             op_cycles: Default::default(),
             flush_done: Default::default(),
             flush_eval: Default::default(),
-            kind_known: Default::default(),
             p23: Default::default(),
             p01: Default::default(),
             p45: Default::default(),
@@ -425,6 +448,7 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
             error_flag,
             words_are_logits,
             frame_pending,
+            field_bad,
             pending_nak,
             p_wp,
             p_ce,
@@ -507,7 +531,6 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
             | (bit_cast::<32, 8>(self.rx.p11.val()) << 16)
             | (bit_cast::<32, 8>(self.rx.p10.val()) << 8)
             | bit_cast::<32, 8>(self.rx.p9.val());
-        self.kind_known.next = (self.rx.kind.val() >= 1) & (self.rx.kind.val() <= 11);
         // LOAD_SAMPLES length check as `len - 4 == count * record` (len >= 4 is checked
         // first), which needs no 32-bit adder.
         self.len_minus4.next = self.rx.len.val() - 4;
@@ -628,7 +651,7 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
                     } else {
                         self.cur_kind.d.next = self.rx.kind.val();
                         self.cur_seq.d.next = self.rx.seq.val();
-                        self.exec.d.next = Exec::Dispatch;
+                        self.exec.d.next = Exec::Check;
                     }
                 }
             }
@@ -642,6 +665,71 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
                     self.exec.d.next = Exec::Idle;
                 }
             }
+            // Field checks of docs/PROTOCOL.md (lengths and values, in `Request::decode`'s
+            // order) for the request's type alone: checks of different types never both apply,
+            // so one short chain per type replaces one long chain (the UP5K's critical path).
+            // The first failing check is registered for Dispatch.
+            Exec::Check => {
+                self.field_bad.d.next = true;
+                self.err_code.d.next = 2.into();
+                self.err_detail.d.next = 0.into();
+                self.exec.d.next = Exec::Dispatch;
+                match self.cur_kind.q.val().index() {
+                    1 => self.field_bad.d.next = self.rx.len.val() != 0,
+                    8 => self.field_bad.d.next = self.rx.len.val() != 0,
+                    9 => self.field_bad.d.next = self.rx.len.val() != 0,
+                    11 => self.field_bad.d.next = self.rx.len.val() != 0,
+                    2 => {
+                        if self.rx.len.val() == 4 {
+                            if (self.p23.val() == 0) | (self.p23.val() > 254) {
+                                self.err_code.d.next = 5.into();
+                                self.err_detail.d.next = 2.into();
+                            } else {
+                                self.field_bad.d.next = false;
+                            }
+                        }
+                    }
+                    3 => {
+                        if self.rx.len.val() >= 4 {
+                            if (self.p23.val() == 0) | (self.p23.val() > 252) {
+                                self.err_code.d.next = 5.into();
+                                self.err_detail.d.next = 2.into();
+                            } else {
+                                self.field_bad.d.next = self.rx.len.val() != self.write_len.val();
+                            }
+                        }
+                    }
+                    4 => {
+                        if self.rx.len.val() >= 4 {
+                            self.field_bad.d.next = self.len32.val() != self.load_bytes.val();
+                        }
+                    }
+                    5 => {
+                        if self.rx.len.val() == 13 {
+                            self.err_code.d.next = 5.into();
+                            if self.rx.p0.val() > 1 {
+                                self.err_detail.d.next = 0.into();
+                            } else if self.rx.p1.val() > 1 {
+                                self.err_detail.d.next = 1.into();
+                            } else if self.p23.val() > 0x7FFF {
+                                self.err_detail.d.next = 2.into();
+                            } else if self.rx.p5.val() > 31 {
+                                self.err_detail.d.next = 5.into();
+                            } else if self.p67.val() == 0 {
+                                self.err_detail.d.next = 6.into();
+                            } else if (self.rx.p8.val() & 0xFE) != 0 {
+                                self.err_detail.d.next = 8.into();
+                            } else {
+                                self.field_bad.d.next = false;
+                            }
+                        }
+                    }
+                    6 => self.field_bad.d.next = self.rx.len.val() != 6,
+                    7 => self.field_bad.d.next = self.rx.len.val() != 4,
+                    10 => self.field_bad.d.next = self.rx.len.val() != self.n_in.val() + 1,
+                    _ => self.err_code.d.next = 1.into(),
+                }
+            }
             Exec::Dispatch => {
                 // Defaults: a reply with no payload, straight after the header.
                 self.resp_kind.d.next = self.cur_kind.q.val() | 0x80;
@@ -650,84 +738,10 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
                 self.idx.d.next = 0.into();
                 self.tx_w.d.next = 0.into();
                 self.tx_crc.clear.next = true;
-                self.err_detail.d.next = 0.into();
                 self.exec.d.next = Exec::Header;
                 self.start_at.d.next = self.p01.val();
                 self.count.d.next = self.p23.val();
-                if !self.kind_known.val() {
-                    self.err_code.d.next = 1.into();
-                    self.exec.d.next = Exec::Error;
-                } else if ((self.cur_kind.q.val() == 1)
-                    | (self.cur_kind.q.val() == 8)
-                    | (self.cur_kind.q.val() == 9)
-                    | (self.cur_kind.q.val() == 11))
-                    & (self.rx.len.val() != 0)
-                {
-                    self.err_code.d.next = 2.into();
-                    self.exec.d.next = Exec::Error;
-                } else if (self.cur_kind.q.val() == 2) & (self.rx.len.val() != 4) {
-                    self.err_code.d.next = 2.into();
-                    self.exec.d.next = Exec::Error;
-                } else if (self.cur_kind.q.val() == 2)
-                    & ((self.p23.val() == 0) | (self.p23.val() > 254))
-                {
-                    self.err_code.d.next = 5.into();
-                    self.err_detail.d.next = 2.into();
-                    self.exec.d.next = Exec::Error;
-                } else if ((self.cur_kind.q.val() == 3) | (self.cur_kind.q.val() == 4))
-                    & (self.rx.len.val() < 4)
-                {
-                    self.err_code.d.next = 2.into();
-                    self.exec.d.next = Exec::Error;
-                } else if (self.cur_kind.q.val() == 3)
-                    & ((self.p23.val() == 0) | (self.p23.val() > 252))
-                {
-                    self.err_code.d.next = 5.into();
-                    self.err_detail.d.next = 2.into();
-                    self.exec.d.next = Exec::Error;
-                } else if (self.cur_kind.q.val() == 3) & (self.rx.len.val() != self.write_len.val())
-                {
-                    self.err_code.d.next = 2.into();
-                    self.exec.d.next = Exec::Error;
-                } else if (self.cur_kind.q.val() == 4) & (self.len32.val() != self.load_bytes.val())
-                {
-                    self.err_code.d.next = 2.into();
-                    self.exec.d.next = Exec::Error;
-                } else if (self.cur_kind.q.val() == 5) & (self.rx.len.val() != 13) {
-                    self.err_code.d.next = 2.into();
-                    self.exec.d.next = Exec::Error;
-                } else if (self.cur_kind.q.val() == 5) & (self.rx.p0.val() > 1) {
-                    self.err_code.d.next = 5.into();
-                    self.exec.d.next = Exec::Error;
-                } else if (self.cur_kind.q.val() == 5) & (self.rx.p1.val() > 1) {
-                    self.err_code.d.next = 5.into();
-                    self.err_detail.d.next = 1.into();
-                    self.exec.d.next = Exec::Error;
-                } else if (self.cur_kind.q.val() == 5) & (self.p23.val() > 0x7FFF) {
-                    self.err_code.d.next = 5.into();
-                    self.err_detail.d.next = 2.into();
-                    self.exec.d.next = Exec::Error;
-                } else if (self.cur_kind.q.val() == 5) & (self.rx.p5.val() > 31) {
-                    self.err_code.d.next = 5.into();
-                    self.err_detail.d.next = 5.into();
-                    self.exec.d.next = Exec::Error;
-                } else if (self.cur_kind.q.val() == 5) & (self.p67.val() == 0) {
-                    self.err_code.d.next = 5.into();
-                    self.err_detail.d.next = 6.into();
-                    self.exec.d.next = Exec::Error;
-                } else if (self.cur_kind.q.val() == 5) & ((self.rx.p8.val() & 0xFE) != 0) {
-                    self.err_code.d.next = 5.into();
-                    self.err_detail.d.next = 8.into();
-                    self.exec.d.next = Exec::Error;
-                } else if (self.cur_kind.q.val() == 6) & (self.rx.len.val() != 6) {
-                    self.err_code.d.next = 2.into();
-                    self.exec.d.next = Exec::Error;
-                } else if (self.cur_kind.q.val() == 7) & (self.rx.len.val() != 4) {
-                    self.err_code.d.next = 2.into();
-                    self.exec.d.next = Exec::Error;
-                } else if (self.cur_kind.q.val() == 10) & (self.rx.len.val() != self.n_in.val() + 1)
-                {
-                    self.err_code.d.next = 2.into();
+                if self.field_bad.q.val() {
                     self.exec.d.next = Exec::Error;
                 } else if self.job_active.q.val()
                     & !((self.cur_kind.q.val() == 1)
@@ -736,6 +750,7 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
                         | (self.cur_kind.q.val() == 11))
                 {
                     self.err_code.d.next = 4.into();
+                    self.err_detail.d.next = 0.into();
                     self.exec.d.next = Exec::Error;
                 } else {
                     match self.cur_kind.q.val().index() {
@@ -774,14 +789,21 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
                             }
                         }
                         5 => {
-                            self.p_wp.d.next = self.rx.p0.val() == 1;
-                            self.p_ce.d.next = self.rx.p1.val() == 1;
-                            self.p_sigma.d.next = self.p23.val();
-                            self.p_mant.d.next = self.rx.p4.val();
-                            self.p_shift.d.next = bit_cast::<5, 8>(self.rx.p5.val());
-                            self.p_batch.d.next = self.p67.val();
-                            if self.rx.p8.val().get_bit(0) {
-                                self.learner.seed_load.next = true;
+                            if self.p67.val() > self.max_batch.val() {
+                                // A build without mini-batch accumulators.
+                                self.err_code.d.next = 3.into();
+                                self.err_detail.d.next = 1.into();
+                                self.exec.d.next = Exec::Error;
+                            } else {
+                                self.p_wp.d.next = self.rx.p0.val() == 1;
+                                self.p_ce.d.next = self.rx.p1.val() == 1;
+                                self.p_sigma.d.next = self.p23.val();
+                                self.p_mant.d.next = self.rx.p4.val();
+                                self.p_shift.d.next = bit_cast::<5, 8>(self.rx.p5.val());
+                                self.p_batch.d.next = self.p67.val();
+                                if self.rx.p8.val().get_bit(0) {
+                                    self.learner.seed_load.next = true;
+                                }
                             }
                         }
                         6 => {

@@ -101,6 +101,7 @@ pub struct Learner<const AW: usize> {
     pub batch_pos: Signal<Out, Bits<16>>,
 
     // Elaboration constants.
+    has_batch: Constant<bool>,
     n_in: Constant<Bits<8>>,
     last_hidden: Constant<Bits<8>>,
     n_hid: Constant<Bits<8>>,
@@ -274,6 +275,17 @@ impl<const AW: usize> Learner<AW> {
     /// A learner for `shape`; panics (at elaboration) when the shape does not fit `AW` or the
     /// accumulator bound.
     pub fn new(shape: Shape) -> Self {
+        Self::build(shape, true)
+    }
+
+    /// A learner without mini-batch accumulators (one 32-bit word per weight less of block
+    /// RAM): every sample is applied at once whatever `batch` says, and the `Apply` op finds
+    /// nothing to apply. The protocol engine refuses batch sizes above 1 for such a build.
+    pub fn without_batch(shape: Shape) -> Self {
+        Self::build(shape, false)
+    }
+
+    fn build(shape: Shape, has_batch: bool) -> Self {
         assert!(
             AW <= 12,
             "the per-operation counters assume at most 2^12 weights"
@@ -314,6 +326,7 @@ impl<const AW: usize> Learner<AW> {
             infer_class: Default::default(),
             probe_seed: Default::default(),
             batch_pos: Default::default(),
+            has_batch: Constant::new(has_batch),
             n_in: Constant::new(shape.n_in.to_bits()),
             last_hidden: Constant::new((shape.n_hid - 1).to_bits()),
             n_hid: Constant::new(shape.n_hid.to_bits()),
@@ -323,7 +336,7 @@ impl<const AW: usize> Learner<AW> {
             two_x: Constant::new((2 * ONE_X as usize).to_bits()),
             round_seed_xor: Constant::new((ROUND_SEED_XOR as usize).to_bits()),
             weights: SizedRam::new(shape.n_weights()),
-            accumulators: SizedRam::new(shape.n_weights()),
+            accumulators: SizedRam::new(if has_batch { shape.n_weights() } else { 1 }),
             // One word more than the hidden units: the bias column reads (and ignores) it.
             h_plus: SizedRam::new(shape.n_hid + 1),
             h_minus: SizedRam::new(shape.n_hid + 1),
@@ -569,7 +582,7 @@ impl<const AW: usize> Logic for Learner<AW> {
             | self.s4_valid.q.val()
             | self.s5_valid.q.val();
         self.node_pert.next = !self.estimator_wp.val();
-        self.batch_one.next = self.batch.val() < 2;
+        self.batch_one.next = (self.batch.val() < 2) | !self.has_batch.val();
 
         // ---------------- S0: addresses and noise draw ----------------
         if self.layer.q.val() {
@@ -616,7 +629,12 @@ impl<const AW: usize> Logic for Learner<AW> {
         } else {
             self.weights.read_address.next = self.addr.q.val();
         }
-        self.accumulators.read_address.next = self.s2_addr.q.val();
+        // Without accumulators the one-word stand-in is always read at 0 (never unknown).
+        if self.has_batch.val() {
+            self.accumulators.read_address.next = self.s2_addr.q.val();
+        } else {
+            self.accumulators.read_address.next = 0.into();
+        }
         self.x_addr.next = self.col.q.val();
         self.h_plus.read_address.next = self.col.q.val();
         self.h_minus.read_address.next = self.col.q.val();
@@ -898,7 +916,7 @@ impl<const AW: usize> Logic for Learner<AW> {
         self.accumulators.write_address.next = self.s3_addr.q.val();
         self.accumulators.write_enable.next = false;
         self.accumulators.write_data.next = self.a_new.val();
-        if self.s3_valid.q.val() {
+        if self.s3_valid.q.val() & self.has_batch.val() {
             if self.mode_apply.q.val() {
                 self.accumulators.write_enable.next = true;
                 self.accumulators.write_data.next = 0.into();

@@ -82,6 +82,10 @@ pub struct ConnectArgs {
     /// Samples the virtual board's buffer holds [default: 2048].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub capacity: Option<u16>,
+    /// Make the virtual board behave like a build without mini-batch accumulators (the
+    /// iCE40 boards' default builds): it takes batch 1 only.
+    #[arg(long)]
+    pub no_batch: bool,
     /// Set by main when the port came from ZO_PORT rather than the command line.
     #[arg(skip)]
     pub port_from_env: bool,

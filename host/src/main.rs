@@ -424,6 +424,7 @@ fn cmd_train(a: TrainArgs) -> Result<()> {
         device: device_info(&conn),
         input: prepared.scaling.clone(),
     };
+    check_batch(&conn, cfg.batch)?;
     let dir = RunDir::create(&target)?;
     let init = init_weights(shape, seed as u64);
     train_loop(conn, cfg, prepared, dir, init, Vec::new(), &a)
@@ -505,11 +506,25 @@ fn train_resume(dir: &Path, a: TrainArgs) -> Result<()> {
     if prepared.scaling != cfg.input {
         bail!("the input scaling differs from the run's; the dataset is not the one the run used");
     }
+    check_batch(&conn, cfg.batch)?;
     cfg.epochs = epochs;
     cfg.device = device_info(&conn);
     let rd = RunDir::reopen(dir)?;
     rd.rewrite_epochs(&r.records)?;
     train_loop(conn, cfg, prepared, rd, r.weights, r.records, &a)
+}
+
+/// Refuses a mini-batch the device cannot accumulate (builds without accumulators), before
+/// anything is written.
+fn check_batch(conn: &Connection, batch: u16) -> Result<()> {
+    let max = conn.identity.max_batch();
+    if batch > max {
+        bail!(
+            "--batch {batch}: the {} build has no mini-batch accumulators (IDENTIFY limits) and              takes batch 1 only; use --batch 1, or a board built with them (ulx3s, or              `cargo xtask synth --accumulators true`)",
+            conn.identity.name
+        );
+    }
+    Ok(())
 }
 
 fn train_loop(
@@ -1041,6 +1056,7 @@ fn cmd_info(a: InfoArgs) -> Result<()> {
             "n_out": id.n_out,
             "n_weights": id.n_weights,
             "sample_capacity": id.sample_capacity,
+            "max_batch": id.max_batch(),
             "max_payload": id.max_payload,
             "w_frac": id.w_frac,
             "x_frac": id.x_frac,
@@ -1090,6 +1106,14 @@ fn cmd_info(a: InfoArgs) -> Result<()> {
             ),
         ),
         ("sample buffer", format!("{} samples", id.sample_capacity)),
+        (
+            "mini-batches",
+            if id.max_batch() > 1 {
+                "yes (accumulators)".to_string()
+            } else {
+                "no: batch 1 only".to_string()
+            },
+        ),
         ("max payload", format!("{} bytes", id.max_payload)),
         ("clock", format!("{} MHz", id.clock_hz as f64 / 1e6)),
         ("baud", id.baud.to_string()),

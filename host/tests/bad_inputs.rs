@@ -382,6 +382,18 @@ const CASES: &[Case] = &[
     ),
     case("baud zero", &["info", "--baud", "0"], 2, &["--baud"]),
     case(
+        "batch on a build without accumulators",
+        &["train", "--no-batch", "--batch", "4"],
+        1,
+        &["--batch 4", "no mini-batch accumulators", "--batch 1"],
+    ),
+    case(
+        "no-batch on a real port",
+        &["info", "--port", "/dev/null", "--no-batch"],
+        1,
+        &["--no-batch", "virtual board"],
+    ),
+    case(
         "capacity zero",
         &["train", "--capacity", "0"],
         2,

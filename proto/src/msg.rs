@@ -233,7 +233,7 @@ pub enum Request {
 /// Wire layout (31 + `name_len` bytes; offsets in brackets):
 /// `[0] version:u8 [1] n_in:u8 [2] n_hid:u8 [3] n_out:u8 [4] n_weights:u16
 /// [6] sample_capacity:u16 [8] max_payload:u16 [10] w_frac:u8 [11] x_frac:u8 [12] z_frac:u8
-/// [13] reserved:u8 (=0) [14] clock_hz:u32 [18] baud:u32 [22] build_id:u32
+/// [13] limits:u8 [14] clock_hz:u32 [18] baud:u32 [22] build_id:u32
 /// [26] cycles_per_sample:u32 [30] name_len:u8 [31] name:u8[name_len]` (ASCII).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Identity {
@@ -258,6 +258,8 @@ pub struct Identity {
     pub x_frac: u8,
     /// Fraction bits of activations (8).
     pub z_frac: u8,
+    /// What this build leaves out, as [`Identity::NO_BATCH`] bits (0: everything is there).
+    pub limits: u8,
     /// Learner clock, Hz.
     pub clock_hz: u32,
     /// Line rate, baud.
@@ -272,6 +274,19 @@ pub struct Identity {
 }
 
 impl Identity {
+    /// `limits` bit: the build has no mini-batch accumulators, so SET_PARAMS takes batch 1
+    /// only (larger values get OUT_OF_RANGE with detail 1).
+    pub const NO_BATCH: u8 = 1;
+
+    /// The largest mini-batch the device accepts.
+    pub fn max_batch(&self) -> u16 {
+        if self.limits & Self::NO_BATCH != 0 {
+            1
+        } else {
+            u16::MAX
+        }
+    }
+
     /// Length of the fixed part, before `name`.
     pub const FIXED_LEN: usize = 31;
 }
@@ -869,7 +884,7 @@ impl Identity {
         put16(out, self.n_weights);
         put16(out, self.sample_capacity);
         put16(out, self.max_payload);
-        out.extend_from_slice(&[self.w_frac, self.x_frac, self.z_frac, 0]);
+        out.extend_from_slice(&[self.w_frac, self.x_frac, self.z_frac, self.limits]);
         put32(out, self.clock_hz);
         put32(out, self.baud);
         put32(out, self.build_id);
@@ -904,6 +919,7 @@ impl Identity {
             w_frac: rd8(p, 10),
             x_frac: rd8(p, 11),
             z_frac: rd8(p, 12),
+            limits: rd8(p, 13),
             clock_hz: rd32(p, 14),
             baud: rd32(p, 18),
             build_id: rd32(p, 22),

@@ -16,6 +16,7 @@ fn main() {
         baud: b.baud,
         build_id: 1,
         sample_capacity: 64,
+        batch_accumulators: true,
     };
     let mut top = BoardTop::<9, 11>::new(b, shape, &info);
     top.connect_all();

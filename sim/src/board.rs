@@ -307,6 +307,9 @@ impl<B: Backend> Device<B> {
                 Response::Done { request: k }
             }
             Request::SetParams(p) => {
+                if p.batch > 1 && !self.info.batch_accumulators {
+                    return Self::error(k, ErrorCode::OutOfRange, 1);
+                }
                 self.backend.set_params(&train_params(&p));
                 if p.reseed {
                     self.backend.seed(p.seed);

@@ -23,10 +23,13 @@ struct Pair {
 
 impl Pair {
     fn new() -> Self {
-        let info = BoardInfo {
+        Self::with_info(BoardInfo {
             sample_capacity: CAPACITY,
             ..BoardInfo::default()
-        };
+        })
+    }
+
+    fn with_info(info: BoardInfo) -> Self {
         Self {
             rtl: RtlDevice::new(SHAPE, &info),
             model: Device::new(Model::new(SHAPE, 1), info),
@@ -263,4 +266,60 @@ fn engine_recovers_from_100k_random_bytes() {
         got.len() <= expected.len() + 9,
         "more than one NAK before the identity"
     );
+}
+
+/// A build without mini-batch accumulators (the iCE40 boards' default): IDENTIFY says so,
+/// SET_PARAMS with batch > 1 gets OUT_OF_RANGE (detail 1) and changes nothing, batch 1 trains
+/// exactly as the model does.
+#[test]
+fn engine_without_accumulators_answers_like_the_reference_device() {
+    let mut d = Pair::with_info(BoardInfo {
+        sample_capacity: CAPACITY,
+        batch_accumulators: false,
+        ..BoardInfo::default()
+    });
+    let id = d.request(&Request::Identify, "identify");
+    assert!(!id.is_empty());
+    let weights: Vec<i16> = (0..SHAPE.n_weights() as i16)
+        .map(|i| (i * 97) % 900 - 450)
+        .collect();
+    d.request(
+        &Request::WriteWeights {
+            start: 0,
+            values: weights.clone(),
+        },
+        "write weights",
+    );
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let samples: Vec<Sample> = (0..6)
+        .map(|_| Sample {
+            label: rng.gen_range(0..SHAPE.n_out as u8),
+            features: (0..SHAPE.n_in).map(|_| rng.gen()).collect(),
+        })
+        .collect();
+    d.request(&Request::LoadSamples { start: 0, samples }, "load samples");
+    for batch in [2u16, 3, 0xFFFF] {
+        d.request(&set_params(0, 1, batch, 9), "batch above 1 refused");
+    }
+    d.request(&Request::Status, "status: nothing changed");
+    d.request(&set_params(0, 1, 1, 9), "batch 1 accepted");
+    d.request(
+        &Request::Train {
+            first: 0,
+            count: 6,
+            epochs: 3,
+        },
+        "train",
+    );
+    d.finish_job();
+    d.request(&Request::Status, "status after training");
+    d.request(
+        &Request::ReadWeights {
+            start: 0,
+            count: SHAPE.n_weights() as u16,
+        },
+        "weights after training",
+    );
+    d.request(&Request::Reset, "reset");
+    d.request(&Request::Status, "status after reset");
 }

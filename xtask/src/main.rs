@@ -31,6 +31,10 @@ struct SynthArgs {
     /// Sample slots in the on-chip buffer (default: the board's default build).
     #[arg(long)]
     capacity: Option<u16>,
+    /// Mini-batch accumulators, true or false (default: the board's default build; without
+    /// them the device takes batch 1 only).
+    #[arg(long)]
+    accumulators: Option<bool>,
     /// Output directory (one folder per board inside).
     #[arg(long, default_value = "build")]
     out: PathBuf,
@@ -95,6 +99,7 @@ fn main() -> ExitCode {
             board: args.board.clone(),
             shape: args.shape,
             capacity: args.capacity,
+            batch_accumulators: args.accumulators,
             out: args.out.clone(),
         }) {
             Ok((r, ok)) => {
