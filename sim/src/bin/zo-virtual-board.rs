@@ -32,6 +32,10 @@ struct Args {
     /// Samples the on-board buffer holds.
     #[arg(long, default_value_t = 2048)]
     capacity: u16,
+    /// Behave like a build without mini-batch accumulators (batch 1 only), as the iCE40
+    /// boards' default builds.
+    #[arg(long)]
+    no_batch: bool,
 }
 
 fn parse_shape(s: &str) -> Result<Shape, String> {
@@ -71,6 +75,7 @@ fn main() -> ExitCode {
     let args = Args::parse();
     let info = BoardInfo {
         sample_capacity: args.capacity,
+        batch_accumulators: !args.no_batch,
         ..BoardInfo::default()
     };
     let shape = args.shape;
