@@ -154,7 +154,7 @@ pub struct Controller<const AW: usize, const SA: usize> {
     op_infer: Constant<Bits<2>>,
     op_apply: Constant<Bits<2>>,
     op_clear: Constant<Bits<2>>,
-    max_batch: Constant<Bits<16>>,
+    batch_limited: Constant<bool>,
 
     rx: FrameRx,
     tx: FrameTx,
@@ -309,14 +309,7 @@ impl<const AW: usize, const SA: usize> Controller<AW, SA> {
             } else {
                 Learner::without_batch(shape)
             },
-            max_batch: Constant::new(
-                if info.batch_accumulators {
-                    0xFFFFusize
-                } else {
-                    1
-                }
-                .to_bits(),
-            ),
+            batch_limited: Constant::new(!info.batch_accumulators),
             samples: SinglePortRam::new(needed),
             id_rom: id.into_iter().map(|b| bits::<8>(b as LiteralType)).into(),
             exec: Default::default(),
@@ -789,7 +782,7 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
                             }
                         }
                         5 => {
-                            if self.p67.val() > self.max_batch.val() {
+                            if self.batch_limited.val() & (self.p67.val() > 1) {
                                 // A build without mini-batch accumulators.
                                 self.err_code.d.next = 3.into();
                                 self.err_detail.d.next = 1.into();

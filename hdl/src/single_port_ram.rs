@@ -26,11 +26,7 @@ pub struct SinglePortRam<D: Synth, const N: usize> {
 impl<D: Synth, const N: usize> SinglePortRam<D, N> {
     /// A RAM of `depth` words (1..=2^N).
     pub fn new(depth: usize) -> Self {
-        assert!(
-            depth >= 1 && depth <= 1 << N,
-            "a RAM with {N} address bits holds 1..={} words, not {depth}",
-            1usize << N
-        );
+        crate::sized_ram::check_depth(depth, N);
         Self {
             clock: Default::default(),
             address: Default::default(),

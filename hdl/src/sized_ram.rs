@@ -9,6 +9,15 @@
 use rust_hdl::prelude::*;
 use std::collections::BTreeMap;
 
+/// Panics (at elaboration) unless a RAM with `address_bits` can hold `depth` words.
+pub(crate) fn check_depth(depth: usize, address_bits: usize) {
+    assert!(
+        depth >= 1 && depth <= 1 << address_bits,
+        "a RAM with {address_bits} address bits holds 1..={} words, not {depth}",
+        1usize << address_bits
+    );
+}
+
 #[derive(LogicBlock)]
 pub struct SizedRam<D: Synth, const N: usize> {
     pub read_address: Signal<In, Bits<N>>,
@@ -25,11 +34,7 @@ pub struct SizedRam<D: Synth, const N: usize> {
 impl<D: Synth, const N: usize> SizedRam<D, N> {
     /// A RAM of `depth` words (1..=2^N), all zero.
     pub fn new(depth: usize) -> Self {
-        assert!(
-            depth >= 1 && depth <= 1 << N,
-            "a RAM with {N} address bits holds 1..={} words, not {depth}",
-            1usize << N
-        );
+        check_depth(depth, N);
         Self {
             read_address: Default::default(),
             read_clock: Default::default(),
