@@ -46,6 +46,8 @@ struct Config {
     shape: Shape,
     capacity: u16,
     clocks_per_bit: usize,
+    /// Mini-batch accumulators built in (without them batch > 1 is refused, as by the model).
+    batch_accumulators: bool,
     verilog: fn(&Config) -> String,
 }
 
@@ -65,6 +67,7 @@ impl Config {
     fn board_info(&self) -> BoardInfo {
         BoardInfo {
             sample_capacity: self.capacity,
+            batch_accumulators: self.batch_accumulators,
             ..BoardInfo::default()
         }
     }
@@ -88,15 +91,18 @@ const SMALL: Config = Config {
     shape: Shape::new(5, 4, 3),
     capacity: 64,
     clocks_per_bit: 4,
+    batch_accumulators: true,
     verilog: device_verilog::<6, 9>,
 };
 
-/// The iCEBreaker build of `cargo xtask synth` (`BoardTop::<12, 17>`, 12 MHz, 1 Mbaud).
+/// The iCEBreaker build of `cargo xtask synth` (`BoardTop::<12, 17>`, 12 MHz, 1 Mbaud, 500
+/// slots, no mini-batch accumulators: its batch > 1 jobs are refused and run with batch 1).
 const ICEBREAKER: Config = Config {
-    name: "16-16-4",
-    shape: Shape::new(16, 16, 4),
-    capacity: 64,
+    name: "64-32-10-no-accumulators",
+    shape: Shape::new(64, 32, 10),
+    capacity: 500,
     clocks_per_bit: 12,
+    batch_accumulators: false,
     verilog: device_verilog::<12, 17>,
 };
 
@@ -106,6 +112,7 @@ const ULX3S: Config = Config {
     shape: Shape::new(64, 32, 10),
     capacity: 1024,
     clocks_per_bit: 25,
+    batch_accumulators: true,
     verilog: device_verilog::<12, 17>,
 };
 
@@ -243,9 +250,15 @@ impl<'c> Session<'c> {
         } else {
             n * shape.infer_cycles()
         };
-        self.steps.last_mut().unwrap().idle += learner + 8 * n + SLACK;
+        // Between samples the job engine books the result and waits for the status file's
+        // 17-cycle sweep (hdl/src/status_file.rs) before it starts the next one.
+        self.steps.last_mut().unwrap().idle += learner + JOB_CYCLES_PER_SAMPLE * n + SLACK;
     }
 }
+
+/// Job-engine cycles per sample besides the learner's: bookkeeping, label read and the status
+/// file's 17-cycle sweep and the four states around it (24 leaves a few cycles of margin).
+const JOB_CYCLES_PER_SAMPLE: u64 = 24;
 
 fn samples(shape: Shape, n: u16, seed: u64) -> Vec<Sample> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
