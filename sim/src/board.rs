@@ -307,8 +307,10 @@ impl<B: Backend> Device<B> {
                 Response::Done { request: k }
             }
             Request::SetParams(p) => {
-                if p.batch > 1 && !self.info.batch_accumulators {
-                    return Self::error(k, ErrorCode::OutOfRange, 1);
+                // The limit is the one IDENTIFY reports (`limits`), not a second copy of it.
+                let max_batch = self.identity().max_batch();
+                if p.batch > max_batch {
+                    return Self::error(k, ErrorCode::OutOfRange, max_batch);
                 }
                 self.backend.set_params(&train_params(&p));
                 if p.reseed {
