@@ -95,13 +95,14 @@ const SMALL: Config = Config {
     verilog: device_verilog::<6, 9>,
 };
 
-/// The iCEBreaker build of `cargo xtask synth` (`BoardTop::<12, 17>`, 12 MHz, 1 Mbaud, 500
-/// slots, no mini-batch accumulators: its batch > 1 jobs are refused and run with batch 1).
+/// The iCEBreaker build of `cargo xtask synth` (`BoardTop::<12, 17>`, 24 MHz from the PLL,
+/// 1 Mbaud, 500 slots, no mini-batch accumulators: its batch > 1 jobs are refused and run with
+/// batch 1).
 const ICEBREAKER: Config = Config {
     name: "64-32-10-no-accumulators",
     shape: Shape::new(64, 32, 10),
     capacity: 500,
-    clocks_per_bit: 12,
+    clocks_per_bit: zo_hdl::top::ICEBREAKER.clocks_per_bit(),
     batch_accumulators: false,
     verilog: device_verilog::<12, 17>,
 };
@@ -111,7 +112,7 @@ const ULX3S: Config = Config {
     name: "64-32-10",
     shape: Shape::new(64, 32, 10),
     capacity: 1024,
-    clocks_per_bit: 25,
+    clocks_per_bit: zo_hdl::top::ULX3S.clocks_per_bit(),
     batch_accumulators: true,
     verilog: device_verilog::<12, 17>,
 };

@@ -160,7 +160,7 @@ pub struct Controller<const AW: usize, const SA: usize> {
     tx: FrameTx,
     learner: Learner<AW>,
     samples: SinglePortRam<Bits<8>, SA>,
-    id_rom: ROM<Bits<8>, 8>,
+    id_rom: SyncROM<Bits<8>, 8>,
 
     exec: DFF<Exec>,
     after_header: DFF<Exec>,
@@ -187,6 +187,18 @@ pub struct Controller<const AW: usize, const SA: usize> {
     words_are_logits: DFF<bool>,
     frame_pending: DFF<bool>,
     field_bad: DFF<bool>,
+    // Range checks and job-loop ends, registered a cycle before they are used: the request
+    // fields hold from Idle through Dispatch, a job's counters from one sample to the next.
+    over_weights: DFF<bool>,
+    over_capacity: DFF<bool>,
+    last_sample: DFF<bool>,
+    last_epoch: DFF<bool>,
+    /// TRAIN / EVALUATE accepted in the previous cycle (Dispatch decides, the job starts a
+    /// cycle later, while the request fields still hold).
+    job_starting: DFF<bool>,
+    /// SET_PARAMS asked for a seed load: done a cycle later (the seed still holds in the
+    /// request fields), off the dispatch logic's path.
+    seed_pending: DFF<bool>,
     pending_nak: DFF<bool>,
     // Parameters.
     p_wp: DFF<bool>,
@@ -337,6 +349,12 @@ impl<const AW: usize, const SA: usize> Controller<AW, SA> {
             words_are_logits: Default::default(),
             frame_pending: Default::default(),
             field_bad: Default::default(),
+            over_weights: Default::default(),
+            over_capacity: Default::default(),
+            last_sample: Default::default(),
+            last_epoch: Default::default(),
+            job_starting: Default::default(),
+            seed_pending: Default::default(),
             pending_nak: Default::default(),
             p_wp: Default::default(),
             p_ce: Default::default(),
@@ -442,6 +460,12 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
             words_are_logits,
             frame_pending,
             field_bad,
+            over_weights,
+            over_capacity,
+            last_sample,
+            last_epoch,
+            job_starting,
+            seed_pending,
             pending_nak,
             p_wp,
             p_ce,
@@ -504,7 +528,8 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
         self.learner.eta_mant.next = self.p_mant.q.val();
         self.learner.eta_shift.next = self.p_shift.q.val();
         self.learner.batch.next = self.p_batch.q.val();
-        self.learner.seed_load.next = false;
+        self.learner.seed_load.next = self.seed_pending.q.val();
+        self.seed_pending.d.next = false;
         self.learner.host_we.next = false;
         self.learner.host_wdata.next = 0.into();
         self.learner.logit_addr.next = bit_cast::<8, 16>(self.idx.q.val());
@@ -537,6 +562,8 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
         self.weights_wide.next = bit_cast::<17, 16>(self.n_weights.val());
         self.capacity_wide.next = bit_cast::<17, 16>(self.capacity.val());
         self.base_product.next = self.p01.val() * self.record.val();
+        self.over_weights.d.next = self.range_end.val() > self.weights_wide.val();
+        self.over_capacity.d.next = self.range_end.val() > self.capacity_wide.val();
 
         // ---- Sample buffer ----
         self.samples.write_enable.next = false;
@@ -569,6 +596,7 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
         } else {
             self.upper_byte.next = 0.into();
         }
+        self.id_rom.clock.next = self.clock.val();
         self.id_rom.address.next = bit_cast::<8, 16>(self.idx.q.val());
         // Status words, little-endian, in the order of docs/PROTOCOL.md 4.2: three from
         // registers, the rest from the status file (read one cycle after it is addressed).
@@ -752,7 +780,7 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
                             self.after_header.d.next = Exec::PayIdentity;
                         }
                         2 => {
-                            if self.range_end.val() > self.weights_wide.val() {
+                            if self.over_weights.q.val() {
                                 self.err_code.d.next = 3.into();
                                 self.err_detail.d.next = self.n_weights.val();
                                 self.exec.d.next = Exec::Error;
@@ -762,7 +790,7 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
                             }
                         }
                         3 => {
-                            if self.range_end.val() > self.weights_wide.val() {
+                            if self.over_weights.q.val() {
                                 self.err_code.d.next = 3.into();
                                 self.err_detail.d.next = self.n_weights.val();
                                 self.exec.d.next = Exec::Error;
@@ -771,7 +799,7 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
                             }
                         }
                         4 => {
-                            if self.range_end.val() > self.capacity_wide.val() {
+                            if self.over_capacity.q.val() {
                                 self.err_code.d.next = 3.into();
                                 self.err_detail.d.next = self.capacity.val();
                                 self.exec.d.next = Exec::Error;
@@ -795,7 +823,7 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
                                 self.p_shift.d.next = bit_cast::<5, 8>(self.rx.p5.val());
                                 self.p_batch.d.next = self.p67.val();
                                 if self.rx.p8.val().get_bit(0) {
-                                    self.learner.seed_load.next = true;
+                                    self.seed_pending.d.next = true;
                                 }
                             }
                         }
@@ -808,7 +836,7 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
                                 self.err_code.d.next = 5.into();
                                 self.err_detail.d.next = 4.into();
                                 self.exec.d.next = Exec::Error;
-                            } else if self.range_end.val() > self.capacity_wide.val() {
+                            } else if self.over_capacity.q.val() {
                                 self.err_code.d.next = 3.into();
                                 self.err_detail.d.next = self.capacity.val();
                                 self.exec.d.next = Exec::Error;
@@ -824,7 +852,7 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
                                 self.err_code.d.next = 5.into();
                                 self.err_detail.d.next = 2.into();
                                 self.exec.d.next = Exec::Error;
-                            } else if self.range_end.val() > self.capacity_wide.val() {
+                            } else if self.over_capacity.q.val() {
                                 self.err_code.d.next = 3.into();
                                 self.err_detail.d.next = self.capacity.val();
                                 self.exec.d.next = Exec::Error;
@@ -882,11 +910,15 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
                     self.exec.d.next = self.after_header.q.val();
                 }
             }
+            // The identity ROM (block RAM) answers a cycle after it is addressed with `idx`:
+            // byte `idx - 1` is emitted, from the second cycle on.
             Exec::PayIdentity => {
-                self.emit.next = true;
-                self.emit_byte.next = self.id_rom.data.val();
+                if self.idx.q.val() != 0 {
+                    self.emit.next = true;
+                    self.emit_byte.next = self.id_rom.data.val();
+                }
                 self.idx.d.next = self.idx.q.val() + 1;
-                if self.idx.q.val() + 1 == self.id_len.val() {
+                if self.idx.q.val() == self.id_len.val() {
                     self.exec.d.next = Exec::CrcHi;
                 }
             }
@@ -1126,7 +1158,8 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
             }
         }
         // TRAIN and EVALUATE start a job over samples first..first+count.
-        if self.start_job.val() {
+        self.job_starting.d.next = self.start_job.val();
+        if self.job_starting.q.val() {
             self.job_active.d.next = true;
             self.job_stop.d.next = false;
             self.job_count.d.next = self.p23.val();
@@ -1154,6 +1187,8 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
         // ---- Job engine ----
         self.job_next1.next = self.job_next.q.val() + 1;
         self.epoch1.next = self.st_epoch.q.val() + 1;
+        self.last_sample.d.next = self.job_next1.val() == self.job_count.q.val();
+        self.last_epoch.d.next = self.epoch1.val() == self.job_epochs.q.val();
         match self.job.q.val() {
             JobPhase::Idle => {}
             JobPhase::Label => {
@@ -1182,14 +1217,14 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
                 }
             }
             JobPhase::Bookkeep => {
-                if self.job_next1.val() == self.job_count.q.val() {
+                if self.last_sample.q.val() {
                     self.job_next.d.next = 0.into();
                     self.job_base.d.next = self.job_first_base.q.val();
                     if !self.job_eval.q.val() & (self.learner.batch_pos.val() != 0) {
                         self.job.d.next = JobPhase::Apply;
                     } else {
                         self.st_epoch.d.next = self.epoch1.val();
-                        if self.epoch1.val() == self.job_epochs.q.val() {
+                        if self.last_epoch.q.val() {
                             self.job_active.d.next = false;
                             self.st_state.d.next = 0.into();
                             self.job.d.next = JobPhase::Idle;
@@ -1214,7 +1249,7 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
             JobPhase::ApplyWait => {
                 if self.learner.done.val() {
                     self.st_epoch.d.next = self.epoch1.val();
-                    if self.epoch1.val() == self.job_epochs.q.val() {
+                    if self.last_epoch.q.val() {
                         self.job_active.d.next = false;
                         self.st_state.d.next = 0.into();
                         self.job.d.next = JobPhase::Idle;
@@ -1269,7 +1304,7 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
             self.flush_done.d.next = self.job.q.val() == JobPhase::Wait;
             self.flush_eval.d.next = (self.job.q.val() == JobPhase::Wait) & self.job_eval.q.val();
         }
-        self.counters.start.next = self.start_job.val();
+        self.counters.start.next = self.job_starting.q.val();
         self.job_total.next = self.job_count.q.val() * self.job_epochs.q.val();
         self.counters.total.next = self.job_total.val();
         self.counters.clear_eval.next = self.job_eval.q.val();

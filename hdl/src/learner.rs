@@ -136,6 +136,9 @@ pub struct Learner<const AW: usize> {
     op_trained_reg: DFF<bool>,
     op_updated_reg: DFF<bool>,
     op_sat: DFF<Bits<16>>,
+    /// This cycle's clips, added to `op_sat` in the next (the add would otherwise follow the
+    /// weight update's adder and saturation in one cycle).
+    sat_pending: DFF<Bits<16>>,
     op_zero: DFF<Bits<16>>,
     op_loss_reg: DFF<Bits<32>>,
     infer_class_reg: DFF<Bits<8>>,
@@ -155,6 +158,8 @@ pub struct Learner<const AW: usize> {
     s1_layer: DFF<bool>,
     s1_row: DFF<Bits<8>>,
     s1_sign: DFF<bool>,
+    /// +sigma or -sigma by the noise sign, chosen at S0 so that S1 has one adder.
+    s1_sigma: DFF<Bits<16>>,
     s1_addr: DFF<Bits<AW>>,
     // S2.
     s2_valid: DFF<bool>,
@@ -215,8 +220,7 @@ pub struct Learner<const AW: usize> {
     hm_wide: Signal<Local, Bits<16>>,
     h_sum: Signal<Local, Bits<16>>,
     operand: Signal<Local, Bits<16>>,
-    w_up: Signal<Local, Bits<16>>,
-    w_down: Signal<Local, Bits<16>>,
+    w_sum: Signal<Local, Bits<16>>,
     w_perturbed: Signal<Local, Bits<16>>,
     w_pert_sat: Signal<Local, bool>,
     mult_a_signed: Signal<Local, Signed<16>>,
@@ -248,10 +252,11 @@ pub struct Learner<const AW: usize> {
     h_value: Signal<Local, Bits<8>>,
     z_value: Signal<Local, Bits<16>>,
     z_sat: Signal<Local, bool>,
-    w_zext: Signal<Local, Bits<32>>,
-    w_sext: Signal<Local, Bits<32>>,
-    w_res: Signal<Local, Bits<32>>,
-    w_res_hi: Signal<Local, Bits<32>>,
+    w_zext: Signal<Local, Bits<18>>,
+    w_sext: Signal<Local, Bits<18>>,
+    q_low: Signal<Local, Bits<18>>,
+    w_res: Signal<Local, Bits<18>>,
+    w_res_hi: Signal<Local, Bits<18>>,
     q_hi: Signal<Local, Bits<32>>,
     w_new: Signal<Local, Bits<16>>,
     w_sat: Signal<Local, bool>,
@@ -358,6 +363,7 @@ impl<const AW: usize> Learner<AW> {
             op_trained_reg: Default::default(),
             op_updated_reg: Default::default(),
             op_sat: Default::default(),
+            sat_pending: Default::default(),
             op_zero: Default::default(),
             op_loss_reg: Default::default(),
             infer_class_reg: Default::default(),
@@ -374,6 +380,7 @@ impl<const AW: usize> Learner<AW> {
             s1_layer: Default::default(),
             s1_row: Default::default(),
             s1_sign: Default::default(),
+            s1_sigma: Default::default(),
             s1_addr: Default::default(),
             s2_valid: Default::default(),
             s2_first: Default::default(),
@@ -428,8 +435,7 @@ impl<const AW: usize> Learner<AW> {
             hm_wide: Default::default(),
             h_sum: Default::default(),
             operand: Default::default(),
-            w_up: Default::default(),
-            w_down: Default::default(),
+            w_sum: Default::default(),
             w_perturbed: Default::default(),
             w_pert_sat: Default::default(),
             mult_a_signed: Default::default(),
@@ -463,6 +469,7 @@ impl<const AW: usize> Learner<AW> {
             z_sat: Default::default(),
             w_zext: Default::default(),
             w_sext: Default::default(),
+            q_low: Default::default(),
             w_res: Default::default(),
             w_res_hi: Default::default(),
             q_hi: Default::default(),
@@ -507,6 +514,7 @@ impl<const AW: usize> Logic for Learner<AW> {
             op_trained_reg,
             op_updated_reg,
             op_sat,
+            sat_pending,
             op_zero,
             op_loss_reg,
             infer_class_reg,
@@ -523,6 +531,7 @@ impl<const AW: usize> Logic for Learner<AW> {
             s1_layer,
             s1_row,
             s1_sign,
+            s1_sigma,
             s1_addr,
             s2_valid,
             s2_first,
@@ -664,6 +673,12 @@ impl<const AW: usize> Logic for Learner<AW> {
         self.s1_layer.d.next = self.layer.q.val();
         self.s1_row.d.next = self.row.q.val();
         self.s1_sign.d.next = self.s0_sign.val();
+        // sigma <= 0x7FFF (SET_PARAMS), so -sigma fits 16 bits.
+        if self.s0_sign.val() {
+            self.s1_sigma.d.next = self.sigma.val();
+        } else {
+            self.s1_sigma.d.next = bits::<16>(0) - self.sigma.val();
+        }
         self.s1_addr.d.next = self.addr.q.val();
 
         // ---------------- S1: operands ----------------
@@ -696,21 +711,17 @@ impl<const AW: usize> Logic for Learner<AW> {
             }
         }
         // Weight perturbation: w +- sigma, saturating.
-        self.w_up.next = self.weights.read_data.val() + self.sigma.val();
-        self.w_down.next = self.weights.read_data.val() - self.sigma.val();
+        self.w_sum.next = self.weights.read_data.val() + self.s1_sigma.q.val();
+        self.w_perturbed.next = self.w_sum.val();
         self.w_pert_sat.next = false;
         if self.s1_sign.q.val() {
-            self.w_perturbed.next = self.w_up.val();
-            if !self.weights.read_data.val().get_bit(15) & self.w_up.val().get_bit(15) {
+            if !self.weights.read_data.val().get_bit(15) & self.w_sum.val().get_bit(15) {
                 self.w_perturbed.next = 0x7FFF.into();
                 self.w_pert_sat.next = true;
             }
-        } else {
-            self.w_perturbed.next = self.w_down.val();
-            if self.weights.read_data.val().get_bit(15) & !self.w_down.val().get_bit(15) {
-                self.w_perturbed.next = 0x8000.into();
-                self.w_pert_sat.next = true;
-            }
+        } else if self.weights.read_data.val().get_bit(15) & !self.w_sum.val().get_bit(15) {
+            self.w_perturbed.next = 0x8000.into();
+            self.w_pert_sat.next = true;
         }
         self.s2_sat.d.next = false;
         if self.mode_update.q.val() {
@@ -873,19 +884,22 @@ impl<const AW: usize> Logic for Learner<AW> {
         }
         // Weight update: w - (+-q), saturating.
         self.s5_weight.next = self.weights.read_data.val();
-        self.w_zext.next = bit_cast::<32, 16>(self.s5_weight.val());
+        // A q of 2^16 or more clips whatever w is; below that w +- q lies within +-2^17, so
+        // the sum is formed in 18 bits (a short carry chain) and clipped to 16.
+        self.w_zext.next = bit_cast::<18, 16>(self.s5_weight.val());
         self.w_sext.next = self.w_zext.val();
         if self.s5_weight.val().get_bit(15) {
-            self.w_sext.next = self.w_zext.val() | 0xFFFF_0000u64;
+            self.w_sext.next = self.w_zext.val() | 0x3_0000u64;
         }
+        self.q_low.next = bit_cast::<18, 32>(self.s5_q.q.val());
         if self.s5_neg.q.val() {
-            self.w_res.next = self.w_sext.val() + self.s5_q.q.val();
+            self.w_res.next = self.w_sext.val() + self.q_low.val();
         } else {
-            self.w_res.next = self.w_sext.val() - self.s5_q.q.val();
+            self.w_res.next = self.w_sext.val() - self.q_low.val();
         }
         self.w_res_hi.next = self.w_res.val() >> 15;
         self.q_hi.next = self.s5_q.q.val() >> 16;
-        self.w_new.next = bit_cast::<16, 32>(self.w_res.val());
+        self.w_new.next = bit_cast::<16, 18>(self.w_res.val());
         self.w_sat.next = false;
         if self.q_hi.val() != 0 {
             self.w_sat.next = true;
@@ -894,8 +908,8 @@ impl<const AW: usize> Logic for Learner<AW> {
             } else {
                 self.w_new.next = 0x8000.into();
             }
-        } else if self.w_res.val().get_bit(31) {
-            if self.w_res_hi.val() != 0x1FFFF {
+        } else if self.w_res.val().get_bit(17) {
+            if self.w_res_hi.val() != 0b111 {
                 self.w_sat.next = true;
                 self.w_new.next = 0x8000.into();
             }
@@ -987,7 +1001,8 @@ impl<const AW: usize> Logic for Learner<AW> {
         if self.sat_double.val() {
             self.sat_inc.next = 2.into();
         }
-        self.op_sat.d.next = self.op_sat.q.val() + self.sat_inc.val();
+        self.sat_pending.d.next = self.sat_inc.val();
+        self.op_sat.d.next = self.op_sat.q.val() + self.sat_pending.q.val();
         if self.s5_write_w.val() & (self.s5_q.q.val() == 0) {
             self.op_zero.d.next = self.op_zero.q.val() + 1;
         }
@@ -1013,6 +1028,7 @@ impl<const AW: usize> Logic for Learner<AW> {
                     self.op_trained_reg.d.next = false;
                     self.op_updated_reg.d.next = false;
                     self.op_sat.d.next = 0.into();
+                    self.sat_pending.d.next = 0.into();
                     self.op_zero.d.next = 0.into();
                     self.pass_minus.d.next = false;
                     self.pass_clean.d.next = false;
@@ -1170,7 +1186,7 @@ impl<const AW: usize> Logic for Learner<AW> {
         self.busy.next = !self.idle.val();
         self.op_trained.next = self.op_trained_reg.q.val();
         self.op_updated.next = self.op_updated_reg.q.val();
-        self.op_saturations.next = self.op_sat.q.val();
+        self.op_saturations.next = self.op_sat.q.val() + self.sat_pending.q.val();
         self.op_zero_updates.next = self.op_zero.q.val();
         self.op_loss.next = self.op_loss_reg.q.val();
         self.loss_plus.next = self.l_plus.q.val();

@@ -70,7 +70,6 @@ pub struct LossUnit {
     square_valid: DFF<bool>,
     square: DFF<Bits<32>>,
     lead: DFF<Bits<8>>,
-    mantissa: DFF<Bits<8>>,
     loss_reg: DFF<Bits<32>>,
     sat_reg: DFF<bool>,
     // Combinational intermediates, one width change each.
@@ -88,6 +87,7 @@ pub struct LossUnit {
     shifted: Signal<Local, Bits<32>>,
     lead_wide: Signal<Local, Bits<32>>,
     log2_wide: Signal<Local, Bits<32>>,
+    ce_loss: Signal<Local, Bits<32>>,
     margin: Signal<Local, Bits<16>>,
     margin_wide: Signal<Local, Bits<32>>,
 }
@@ -140,7 +140,6 @@ impl LossUnit {
             square_valid: Default::default(),
             square: Default::default(),
             lead: Default::default(),
-            mantissa: Default::default(),
             loss_reg: Default::default(),
             sat_reg: Default::default(),
             z_biased: Default::default(),
@@ -159,6 +158,7 @@ impl LossUnit {
             shifted: Default::default(),
             lead_wide: Default::default(),
             log2_wide: Default::default(),
+            ce_loss: Default::default(),
             margin: Default::default(),
             margin_wide: Default::default(),
         }
@@ -184,7 +184,6 @@ impl Logic for LossUnit {
             square_valid,
             square,
             lead,
-            mantissa,
             term_valid,
             term_shift,
             loss_reg,
@@ -245,37 +244,40 @@ impl Logic for LossUnit {
             self.sum.d.next = self.sum.q.val() + (self.square.q.val() >> 8);
         }
 
-        // Leading one of the exp sum (S in [2^15, 2^23)).
+        // Leading one of the exp sum (S in [2^15, 2^23)), from the sum register: the last
+        // term is folded in first (Norm), so no adder precedes the normalisation (Norm2).
         self.lead_next.next = 15.into();
-        if self.final_sum.val().get_bit(16) {
+        if self.sum.q.val().get_bit(16) {
             self.lead_next.next = 16.into();
         }
-        if self.final_sum.val().get_bit(17) {
+        if self.sum.q.val().get_bit(17) {
             self.lead_next.next = 17.into();
         }
-        if self.final_sum.val().get_bit(18) {
+        if self.sum.q.val().get_bit(18) {
             self.lead_next.next = 18.into();
         }
-        if self.final_sum.val().get_bit(19) {
+        if self.sum.q.val().get_bit(19) {
             self.lead_next.next = 19.into();
         }
-        if self.final_sum.val().get_bit(20) {
+        if self.sum.q.val().get_bit(20) {
             self.lead_next.next = 20.into();
         }
-        if self.final_sum.val().get_bit(21) {
+        if self.sum.q.val().get_bit(21) {
             self.lead_next.next = 21.into();
         }
-        if self.final_sum.val().get_bit(22) {
+        if self.sum.q.val().get_bit(22) {
             self.lead_next.next = 22.into();
         }
         self.shift_amount.next = self.lead_next.val() - 8;
-        self.shifted.next = self.final_sum.val() >> self.shift_amount.val();
+        self.shifted.next = self.sum.q.val() >> self.shift_amount.val();
         self.mantissa_next.next = bit_cast::<8, 32>(self.shifted.val());
         self.log2.address.next = self.mantissa_next.val();
         self.lead_wide.next = bit_cast::<32, 8>(self.lead.q.val());
         self.log2_wide.next = bit_cast::<32, 16>(self.log2.data.val());
         self.margin.next = self.max_biased.q.val() - self.target_biased.q.val();
         self.margin_wide.next = bit_cast::<32, 16>(self.margin.val());
+        self.ce_loss.next =
+            ((self.lead_wide.val() - 15) << 8) + self.log2_wide.val() + self.margin_wide.val();
 
         self.done.next = false;
         match self.state.q.val() {
@@ -331,15 +333,12 @@ impl Logic for LossUnit {
                 }
             }
             Phase::Norm => {
-                self.lead.d.next = self.lead_next.val();
-                self.mantissa.d.next = self.mantissa_next.val();
                 self.sum.d.next = self.final_sum.val();
                 self.state.d.next = Phase::Norm2;
             }
+            // The log2 table reads the mantissa here; the loss is formed in Fin.
             Phase::Norm2 => {
-                self.loss_reg.d.next = ((self.lead_wide.val() - 15) << 8)
-                    + self.log2_wide.val()
-                    + self.margin_wide.val();
+                self.lead.d.next = self.lead_next.val();
                 self.state.d.next = Phase::Fin;
             }
             Phase::Tail1 => {
@@ -349,6 +348,7 @@ impl Logic for LossUnit {
                 self.state.d.next = Phase::Fin;
             }
             Phase::Fin => {
+                self.loss_reg.d.next = self.ce_loss.val();
                 self.done.next = true;
                 self.state.d.next = Phase::Idle;
             }
@@ -359,7 +359,12 @@ impl Logic for LossUnit {
         self.busy.next = self.state.q.val() != Phase::Idle;
         // The squared-error sum is final in Fin and holds while idle.
         if self.cross_entropy.val() {
-            self.loss.next = self.loss_reg.q.val();
+            // Formed in Fin (when `done` pulses), held from then on.
+            if self.state.q.val() == Phase::Fin {
+                self.loss.next = self.ce_loss.val();
+            } else {
+                self.loss.next = self.loss_reg.q.val();
+            }
         } else {
             self.loss.next = self.sum.q.val();
         }

@@ -45,7 +45,7 @@ pub struct Board {
 
 impl Board {
     /// Clocks per serial bit; the UARTs need at least 4.
-    pub fn clocks_per_bit(&self) -> usize {
+    pub const fn clocks_per_bit(&self) -> usize {
         (self.fabric_hz / self.baud) as usize
     }
 
@@ -76,9 +76,8 @@ pub const ICEBREAKER: Board = Board {
     family: Family::Ice40,
     pnr_flags: &["--up5k", "--package", "sg48"],
     clock_hz: 12_000_000,
-    // The PLL (`PllInput::Pad`, 24 MHz) is the goal; the protocol engine's next-state logic
-    // reaches 17 MHz on the UP5K so far, so the build runs at the oscillator's 12 MHz.
-    fabric_hz: 12_000_000,
+    // The oscillator's pin (35) feeds the PLL pad: 12 -> 24 MHz.
+    fabric_hz: 24_000_000,
     pll_input: PllInput::Pad,
     baud: 1_000_000,
     constraints: "constraints/icebreaker.pcf",
