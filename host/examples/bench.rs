@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 use std::fmt::Write as _;
 use std::time::Instant;
 use zo_hdl::config::{Estimator, LossKind, Shape, TrainParams};
+use zo_hdl::top::{ICEBREAKER, ULX3S};
 use zo_host::baseline;
 use zo_host::cli::ConnectArgs;
 use zo_host::connect::Connection;
@@ -29,14 +30,78 @@ const SHAPE: Shape = Shape::new(64, 32, 10);
 const BP_LR: f64 = 0.05;
 /// Bits on the wire per byte (8N1).
 const UART_BITS: f64 = 10.0;
-const CLOCKS: [(&str, f64, &str); 3] = [
-    ("ULX3S achieved Fmax", 41.9e6, "bitstream, timing met"),
-    ("ULX3S required", 25e6, "bitstream"),
-    (
-        "iCEBreaker nominal",
-        12e6,
-        "does not fit yet (116 % of UP5K LCs at 16-16-4)",
-    ),
+/// Fmax of the ULX3S build as measured by `cargo xtask synth --board ulx3s` and listed in
+/// README's synthesis table; update it with that table.
+const ULX3S_FMAX_HZ: f64 = 61.0e6;
+
+/// A board clock the device time is computed at.
+struct BoardClock {
+    /// Name in the JSON output (`board`).
+    label: &'static str,
+    /// Board name in table headers and the console.
+    short: &'static str,
+    hz: f64,
+    status: &'static str,
+}
+
+/// A clock in MHz without a trailing `.0`: "24", "41.8".
+fn mhz_num(hz: f64) -> String {
+    let s = format!("{:.1}", hz / 1e6);
+    s.strip_suffix(".0").map(str::to_owned).unwrap_or(s)
+}
+
+/// How a board's bitstream is clocked: "its 25 MHz oscillator", "24 MHz from a PLL on its
+/// 12 MHz oscillator".
+fn fabric_text(b: &zo_hdl::top::Board) -> String {
+    let osc = mhz_num(b.clock_hz as f64);
+    if b.fabric_hz == b.clock_hz {
+        format!("its {osc} MHz oscillator")
+    } else {
+        format!(
+            "{} MHz from a PLL on its {osc} MHz oscillator",
+            mhz_num(b.fabric_hz as f64)
+        )
+    }
+}
+
+impl BoardClock {
+    /// "41.8".
+    fn mhz_num(&self) -> String {
+        mhz_num(self.hz)
+    }
+
+    /// "41.8 MHz".
+    fn mhz(&self) -> String {
+        format!("{} MHz", self.mhz_num())
+    }
+
+    /// "ULX3S 41.8 MHz".
+    fn name(&self) -> String {
+        format!("{} {}", self.short, self.mhz())
+    }
+}
+
+/// The clocks of the time columns; the first is the ULX3S's achieved Fmax (for scale), the
+/// others the clocks the bitstreams run at.
+const CLOCKS: [BoardClock; 3] = [
+    BoardClock {
+        label: "ULX3S achieved Fmax",
+        short: "ULX3S",
+        hz: ULX3S_FMAX_HZ,
+        status: "bitstream, timing met, run at its achieved Fmax for scale",
+    },
+    BoardClock {
+        label: "ULX3S fabric clock",
+        short: "ULX3S",
+        hz: ULX3S.fabric_hz as f64,
+        status: "bitstream, timing met",
+    },
+    BoardClock {
+        label: "iCEBreaker fabric clock",
+        short: "iCEBreaker",
+        hz: ICEBREAKER.fabric_hz as f64,
+        status: "bitstream, timing met, PLL from 12 MHz",
+    },
 ];
 
 fn mean_std(v: &[f64]) -> (f64, f64) {
@@ -310,52 +375,64 @@ fn main() {
          target. Backprop wall time is measured here (float, 1 thread, including its \
          per-epoch evaluation).\n"
     );
+    let clock_cols: String = CLOCKS
+        .iter()
+        .map(|c| format!(" {} s |", c.name()))
+        .collect();
     let _ = writeln!(
         md,
-        "| dataset | seeds reaching | epochs | device cycles | UART s | ULX3S 41.9 MHz s | \
-         ULX3S 25 MHz s | iCEBreaker 12 MHz s (doesn't fit yet) | backprop wall to target s | \
-         backprop wall all epochs s |\n|---|---|---|---|---|---|---|---|---|---|"
+        "| dataset | seeds reaching | epochs | device cycles | UART s |{clock_cols} \
+         backprop wall to target s | backprop wall all epochs s |\n|{}",
+        "---|".repeat(7 + CLOCKS.len())
     );
     let mut jtta = Vec::new();
     for (name, n_train, _epochs, reached, bp_reach) in &tta_rows {
         let (ep, _) = mean_std(reached);
         let cycles = ep * *n_train as f64 * cps as f64;
         let uart = ep * *n_train as f64 * wire_per_sample * UART_BITS / 1e6;
-        let secs: Vec<f64> = CLOCKS.iter().map(|c| cycles / c.1 + uart).collect();
+        let secs: Vec<f64> = CLOCKS.iter().map(|c| cycles / c.hz + uart).collect();
         let bpw = mean_std(&bp_reach.iter().map(|b| b.1).collect::<Vec<_>>()).0;
         let bpall = mean_std(&bp_reach.iter().map(|b| b.2).collect::<Vec<_>>()).0;
+        let sec_cols: String = secs.iter().map(|s| format!(" {s:.3} |")).collect();
         let _ = writeln!(
             md,
-            "| {name} | {}/{SEEDS} | {ep:.1} | {cycles:.3e} | {uart:.3} | {:.3} | {:.3} | {:.3} \
-             | {bpw:.4} | {bpall:.3} |",
-            reached.len(),
-            secs[0],
-            secs[1],
-            secs[2]
+            "| {name} | {}/{SEEDS} | {ep:.1} | {cycles:.3e} | {uart:.3} |{sec_cols} {bpw:.4} | \
+             {bpall:.3} |",
+            reached.len()
         );
+        let sec_text = CLOCKS
+            .iter()
+            .zip(&secs)
+            .map(|(c, s)| format!("{}@{} {s:.3} s", c.short, c.mhz_num()))
+            .collect::<Vec<_>>()
+            .join(", ");
         println!(
             "time-to-accuracy {name:<13} {}/{SEEDS} seeds, {ep:.1} epochs, {cycles:.3e} cycles, \
-             UART {uart:.3} s; ULX3S@41.9 {:.3} s, @25 {:.3} s, iCEBreaker@12 {:.3} s; backprop \
-             wall {bpw:.4} s (all epochs {bpall:.3} s)",
-            reached.len(),
-            secs[0],
-            secs[1],
-            secs[2]
+             UART {uart:.3} s; {sec_text}; backprop wall {bpw:.4} s (all epochs {bpall:.3} s)",
+            reached.len()
         );
         jtta.push(json!({
             "dataset": name, "seeds_reached": reached.len(), "epochs_to_target": reached,
             "mean_epochs": ep, "device_cycles": cycles, "uart_seconds_1mbaud": uart,
-            "seconds": CLOCKS.iter().zip(&secs).map(|(c, s)| json!({"board": c.0, "clock_hz": c.1,
-                "status": c.2, "seconds": s})).collect::<Vec<_>>(),
+            "seconds": CLOCKS.iter().zip(&secs).map(|(c, s)| json!({"board": c.label, "clock_hz": c.hz,
+                "status": c.status, "seconds": s})).collect::<Vec<_>>(),
             "backprop_wall_to_target_s": bpw, "backprop_wall_all_epochs_s": bpall,
         }));
     }
+    let board_cols = CLOCKS
+        .iter()
+        .map(|c| format!("{} ({})", c.name(), c.status))
+        .collect::<Vec<_>>()
+        .join("; ");
     let _ = writeln!(
         md,
-        "\nBoards: ULX3S 85F at the achieved Fmax 41.9 MHz and at the required 25 MHz \
-         (bitstream built); the iCEBreaker (UP5K) column is its nominal 12 MHz, but the design \
-         does not fit the UP5K yet (116 % of logic cells even at 16-16-4), so that column is \
-         hypothetical."
+        "\nBoards, one column each: {board_cols}. The {} column is the ULX3S 85F's achieved \
+         Fmax as measured by `cargo xtask synth --board ulx3s` (README's synthesis table), \
+         for scale; the other columns are the clocks the bitstreams run at: the ULX3S 85F from \
+         {}, the iCEBreaker (UP5K) at {}.",
+        CLOCKS[0].name(),
+        fabric_text(&ULX3S),
+        fabric_text(&ICEBREAKER)
     );
     js.insert(
         "time_to_accuracy".into(),
@@ -482,7 +559,7 @@ fn main() {
          | reference model, WP-CE, 2 s loop | {:.0} | {:.3e} | {:.0}x |\n\
          | reference model, NP-CE inside section 1 (all datasets) | {:.0} | {:.3e} | {:.0}x |\n\
          | rust-hdl `RtlLearner` (directly stepped), 4 s | {:.2} | {:.3e} | 1x |\n\
-         | ULX3S at 41.9 MHz (computed from the cycle count, for scale) | {:.0} | {:.3e} | {:.0}x |\n\n\
+         | {} at {} (computed from the cycle count, for scale) | {:.0} | {:.3e} | {:.0}x |\n\n\
          Verilator: omitted (the co-simulation test in sim/tests/uart.rs checks equality, not \
          speed, and timing it here is not cheap).",
         model_rates[0],
@@ -496,9 +573,11 @@ fn main() {
         np_train_rate / rtl_sps,
         rtl_sps,
         rtl_cps,
-        41.9e6 / cps as f64,
-        41.9e6,
-        41.9e6 / rtl_cps
+        CLOCKS[0].short,
+        CLOCKS[0].mhz(),
+        CLOCKS[0].hz / cps as f64,
+        CLOCKS[0].hz,
+        CLOCKS[0].hz / rtl_cps
     );
     println!(
         "speed: model NP {:.0} samples/s, WP {:.0} samples/s, NP in section 1 {:.0}; rust-hdl \
@@ -650,37 +729,47 @@ fn main() {
             println!("link PTY: could not start ({e})");
         }
     }
+    let rate_cols: String = CLOCKS
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            if i == 0 {
+                format!(" {} samples/s |", c.name())
+            } else {
+                format!(" {} |", c.name())
+            }
+        })
+        .collect();
     let _ = writeln!(
         md,
         "\nWhat the UART allows for 64-feature samples ({wire_per_sample:.2} wire bytes per \
          sample in full LOAD_SAMPLES frames, response included; 10 bits per byte), against the \
          device's training rate at {SHAPE} ({cps} cycles per sample):\n\n| baud | samples/s \
-         over UART | ULX3S 41.9 MHz samples/s | ULX3S 25 MHz | iCEBreaker 12 MHz (doesn't fit yet) |\n|---|---|\
-         ---|---|---|"
+         over UART |{rate_cols}\n|{}",
+        "---|".repeat(2 + CLOCKS.len())
     );
     let mut juart = Vec::new();
     for baud in [1e6, 3e6] {
         let sps = baud / UART_BITS / wire_per_sample;
-        let _ = writeln!(
-            md,
-            "| {:.0} | {sps:.0} | {:.0} | {:.0} | {:.0} |",
-            baud,
-            41.9e6 / cps as f64,
-            25e6 / cps as f64,
-            12e6 / cps as f64
-        );
+        let rates: String = CLOCKS
+            .iter()
+            .map(|c| format!(" {:.0} |", c.hz / cps as f64))
+            .collect();
+        let _ = writeln!(md, "| {baud:.0} | {sps:.0} |{rates}");
         println!("uart {baud:.0} baud: {sps:.0} samples/s (64-byte samples)");
         juart.push(json!({"baud": baud, "samples_per_s": sps}));
     }
     let uart1 = 1e6 / UART_BITS / wire_per_sample;
     let _ = writeln!(
         md,
-        "\nAt {SHAPE} the ULX3S trains {:.0} samples/s at 41.9 MHz, {:.1}x what 1 Mbaud \
+        "\nAt {SHAPE} the {} trains {:.0} samples/s at {}, {:.1}x what 1 Mbaud \
          delivers ({uart1:.0} samples/s): loading the samples over the UART is the bottleneck \
          unless the samples stay in the buffer for several epochs (3 Mbaud: {:.1}x).",
-        41.9e6 / cps as f64,
-        41.9e6 / cps as f64 / uart1,
-        41.9e6 / cps as f64 / (3.0 * uart1)
+        CLOCKS[0].short,
+        CLOCKS[0].hz / cps as f64,
+        CLOCKS[0].mhz(),
+        CLOCKS[0].hz / cps as f64 / uart1,
+        CLOCKS[0].hz / cps as f64 / (3.0 * uart1)
     );
     js.insert(
         "link".into(),
