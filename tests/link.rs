@@ -2,38 +2,18 @@
 //! samples, train while reading counters, evaluate and infer. The same scripted session against
 //! the model-backed and the RTL-backed virtual board gives byte-identical responses.
 
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 use zo_hdl::config::Shape;
 use zo_host::link::{Link, LinkError};
-use zo_proto::{ErrorCode, Params, Request, Response, Sample};
+use zo_proto::{ErrorCode, Params, Request, Response};
 use zo_sim::board::{BoardInfo, Device};
+use zo_sim::fixtures::{random_samples as samples, test_params};
 use zo_sim::model::Model;
 use zo_sim::train::init_weights;
 use zo_sim::uart_board::UartBoard;
 use zo_sim::vboard::{Firmware, VirtualBoard};
 
-fn samples(shape: Shape, n: usize, seed: u64) -> Vec<Sample> {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    (0..n)
-        .map(|_| Sample {
-            label: rng.gen_range(0..shape.n_out) as u8,
-            features: (0..shape.n_in).map(|_| rng.gen()).collect(),
-        })
-        .collect()
-}
-
 fn params(estimator: u8, loss: u8, batch: u16) -> Params {
-    Params {
-        estimator,
-        loss,
-        sigma: 96,
-        eta_mant: 3,
-        eta_shift: 7,
-        batch,
-        reseed: true,
-        seed: 42,
-    }
+    test_params(estimator, loss, batch, 42)
 }
 
 /// Runs the job to completion, polling status; returns every status seen.

@@ -15,8 +15,6 @@
 //! at each marker the device must be idle (else a wait was too short).
 mod common;
 
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 use rust_hdl::prelude::*;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -30,6 +28,7 @@ use zo_proto::{
     MAX_READ_COUNT, MAX_WRITE_COUNT,
 };
 use zo_sim::board::{BoardInfo, Device};
+use zo_sim::fixtures::{random_samples, test_params};
 use zo_sim::model::Model;
 use zo_sim::train::init_weights;
 use zo_sim::uart::{LineDecoder, RxEvent};
@@ -261,27 +260,8 @@ impl<'c> Session<'c> {
 /// file's 17-cycle sweep and the four states around it (24 leaves a few cycles of margin).
 const JOB_CYCLES_PER_SAMPLE: u64 = 24;
 
-fn samples(shape: Shape, n: u16, seed: u64) -> Vec<Sample> {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    (0..n)
-        .map(|_| Sample {
-            label: rng.gen_range(0..shape.n_out) as u8,
-            features: (0..shape.n_in).map(|_| rng.gen()).collect(),
-        })
-        .collect()
-}
-
 fn set_params(estimator: u8, loss: u8, batch: u16, seed: u32) -> Request {
-    Request::SetParams(Params {
-        estimator,
-        loss,
-        sigma: 96,
-        eta_mant: 3,
-        eta_shift: 7,
-        batch,
-        reseed: true,
-        seed,
-    })
+    Request::SetParams(test_params(estimator, loss, batch, seed))
 }
 
 fn weights_of(response: &[u8]) -> Vec<i16> {
@@ -304,13 +284,13 @@ fn build_session(config: &Config, epochs: u16) -> Session<'_> {
     let w0 = init_weights(shape, 3);
     s.write_weights(&w0, "write weights");
     assert_eq!(s.read_weights("read weights back"), w0);
-    let low = samples(shape, PASS, 5);
+    let low = random_samples(shape, PASS as usize, 5);
     s.load_samples(0, &low);
     let top = capacity - PASS;
     let high = if top == 0 {
         low.clone()
     } else {
-        let high = samples(shape, PASS, 6);
+        let high = random_samples(shape, PASS as usize, 6);
         s.load_samples(top, &high);
         high
     };

@@ -5,6 +5,7 @@
 //! - [`dataset`]: built-in datasets, stratified splits and input quantisation.
 pub mod board;
 pub mod dataset;
+pub mod fixtures;
 pub mod lfsr;
 
 pub mod model;

@@ -5,8 +5,9 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use zo_hdl::config::Shape;
-use zo_proto::{encode_frame, Packet, Params, Request, Sample};
+use zo_proto::{encode_frame, Packet, Request, Sample};
 use zo_sim::board::{BoardInfo, Device};
+use zo_sim::fixtures::test_params;
 use zo_sim::model::Model;
 use zo_sim::rtl_device::RtlDevice;
 use zo_sim::train::init_weights;
@@ -71,16 +72,7 @@ impl Pair {
 }
 
 fn set_params(estimator: u8, loss: u8, batch: u16, seed: u32) -> Request {
-    Request::SetParams(Params {
-        estimator,
-        loss,
-        sigma: 96,
-        eta_mant: 3,
-        eta_shift: 7,
-        batch,
-        reseed: true,
-        seed,
-    })
+    Request::SetParams(test_params(estimator, loss, batch, seed))
 }
 
 #[test]
