@@ -1,9 +1,10 @@
 //! Stimulus shared by the equality tests (the model against the RTL, the protocol engine, the
 //! generated Verilog and the host link): random samples and the training parameters those tests
 //! run with, defined once so that every suite drives the views of the design alike.
+use crate::board::train_params;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use zo_hdl::config::Shape;
+use zo_hdl::config::{Estimator, LossKind, Shape, TrainParams};
 use zo_proto::{Params, Sample};
 
 /// `n` samples of `shape` with uniformly random labels and features, reproducible from `seed`.
@@ -30,4 +31,9 @@ pub fn test_params(estimator: u8, loss: u8, batch: u16, seed: u32) -> Params {
         reseed: true,
         seed,
     }
+}
+
+/// The same parameters as the learner's registers, for tests that drive it directly.
+pub fn test_train_params(estimator: Estimator, loss: LossKind, batch: u16) -> TrainParams {
+    train_params(&test_params(estimator as u8, loss as u8, batch, 0))
 }

@@ -4,6 +4,7 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use zo_hdl::config::{Estimator, LossKind, Shape, TrainParams};
+use zo_sim::fixtures::test_train_params;
 use zo_sim::model::Model;
 use zo_sim::rtl::RtlLearner;
 use zo_sim::train::init_weights;
@@ -91,14 +92,7 @@ fn run<const AW: usize>(case: &Case) -> (u32, f64) {
 }
 
 fn params(estimator: Estimator, loss: LossKind, batch: u16) -> TrainParams {
-    TrainParams {
-        estimator,
-        loss,
-        sigma: 96,
-        eta_mant: 3,
-        eta_shift: 7,
-        batch,
-    }
+    test_train_params(estimator, loss, batch)
 }
 
 const A: Shape = Shape::new(5, 4, 3);
