@@ -69,6 +69,19 @@ impl Pair {
         self.rtl.run_job(50_000_000);
         assert!(!self.rtl.job_running(), "the RTL job did not finish");
     }
+
+    /// Lets the training job finish, then compares the status and all `n_weights` weights.
+    fn finish_training(&mut self, n_weights: usize) {
+        self.finish_job();
+        self.request(&Request::Status, "status after training");
+        self.request(
+            &Request::ReadWeights {
+                start: 0,
+                count: n_weights as u16,
+            },
+            "weights after training",
+        );
+    }
 }
 
 fn set_params(estimator: u8, loss: u8, batch: u16, seed: u32) -> Request {
@@ -177,15 +190,7 @@ fn engine_answers_like_the_reference_device() {
             &Request::ReadWeights { start: 0, count: 2 },
             "busy during a job",
         );
-        d.finish_job();
-        d.request(&Request::Status, "status after training");
-        d.request(
-            &Request::ReadWeights {
-                start: 0,
-                count: w0.len() as u16,
-            },
-            "weights after training",
-        );
+        d.finish_training(w0.len());
         d.request(
             &Request::Evaluate {
                 first: 0,
@@ -303,15 +308,7 @@ fn engine_without_accumulators_answers_like_the_reference_device() {
         },
         "train",
     );
-    d.finish_job();
-    d.request(&Request::Status, "status after training");
-    d.request(
-        &Request::ReadWeights {
-            start: 0,
-            count: SHAPE.n_weights() as u16,
-        },
-        "weights after training",
-    );
+    d.finish_training(SHAPE.n_weights());
     d.request(&Request::Reset, "reset");
     d.request(&Request::Status, "status after reset");
 }
