@@ -14,7 +14,7 @@
 //! `i * (n_in + 1)` of the sample buffer (label, then features); slot `capacity` is reserved for
 //! INFER.
 use crate::config::{Op, Shape};
-use crate::formats::{W_FRAC, X_FRAC, Z_FRAC};
+use crate::formats::{IN_FRAC, W_FRAC, Z_FRAC};
 use crate::frame_rx::FrameRx;
 use crate::frame_tx::FrameTx;
 use crate::learner::Learner;
@@ -61,7 +61,7 @@ pub fn identity(shape: Shape, info: &ControllerInfo) -> Identity {
         sample_capacity: info.sample_capacity,
         max_payload: MAX_PAYLOAD as u16,
         w_frac: W_FRAC as u8,
-        x_frac: X_FRAC as u8,
+        x_frac: IN_FRAC as u8,
         z_frac: Z_FRAC as u8,
         limits: if info.batch_accumulators {
             0

@@ -4,7 +4,7 @@
 //!
 //! | quantity | type | format | real value |
 //! |---|---|---|---|
-//! | input feature `x` | `u8` | Q0.8 unsigned | `x / 256`, in `[0, 1)` |
+//! | input feature `x` | `i8` (sent as a byte) | Q0.7 signed | `x / 128`, in `[-1, 1)`; the multiplier sees `2 x` (Q.8) |
 //! | weight / bias `w` | `i16` | Q3.12 | `w / 4096`, in `[-8, 8)` |
 //! | pre-activation accumulator `a` | `i32` | Q.20 | `a / 2^20` |
 //! | hidden activation `h` | `u8` (held in 16 bits) | Q0.8 unsigned | clipped ReLU, `[0, 255/256]` |
@@ -18,8 +18,20 @@
 
 /// Fractional bits of a weight (Q3.12).
 pub const W_FRAC: u32 = 12;
-/// Fractional bits of an input feature or hidden activation (Q0.8).
+/// Fractional bits of a multiplier operand: a hidden activation (Q0.8), or an input feature
+/// after [`input_operand`].
 pub const X_FRAC: u32 = 8;
+/// Fractional bits of an input feature as sent to the device (signed Q0.7, two's complement
+/// in one byte). IDENTIFY reports this as `x_frac`.
+pub const IN_FRAC: u32 = 7;
+
+/// The multiplier operand (Q.8, -256..=254) of an input byte (signed Q0.7): sign-extend and
+/// double. Standardised features (z-scores clipped to +-4, code = round(32 z)) use the whole
+/// range; `|operand| <= 256 = ONE_X` keeps the accumulator bound of [`MAX_FAN_IN`].
+#[inline]
+pub const fn input_operand(x: u8) -> i32 {
+    (x as i8 as i32) * 2
+}
 /// Fractional bits of a logit (Q7.8) and of the loss (Q.8).
 pub const Z_FRAC: u32 = 8;
 /// Right shift from an accumulator (Q.20) to an activation or logit (Q.8).
@@ -29,7 +41,8 @@ pub const ONE_X: i32 = 1 << X_FRAC;
 /// Largest hidden activation (255/256): the clip level of the clipped ReLU.
 pub const H_MAX: i32 = 255;
 /// Rows are at most this long (inputs + bias) so that an i32 accumulator can never overflow:
-/// `255 * 2^15 * 2^8 + (noise < 2^23) < 2^31`.
+/// every operand is at most `2^8` in magnitude (inputs `-256..=254`, activations `0..=255`,
+/// the bias input 256), so `255 * 2^15 * 2^8 + (noise < 2^23) <= 2^31`.
 pub const MAX_FAN_IN: usize = 254;
 
 /// Entries of the exp2 table (indexed by the fractional part of a logit difference).

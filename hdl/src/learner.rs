@@ -20,7 +20,7 @@
 //! other operations).
 //!
 //! Sample buffer (external, synchronous): the learner drives `x_addr` (feature index) and reads
-//! `x_data` one cycle later.
+//! `x_data` one cycle later. Features are signed Q0.7 bytes ([`crate::formats::input_operand`]).
 //!
 //! Host port (idle only): `host_we` writes `host_wdata` to weight `host_addr`; a read of
 //! `host_addr` appears on `host_rdata` one cycle later. Logit `logit_addr` of the last pass
@@ -215,6 +215,7 @@ pub struct Learner<const AW: usize> {
     s0_draw: Signal<Local, bool>,
     s0_bit: Signal<Local, bool>,
     s0_sign: Signal<Local, bool>,
+    x_ext: Signal<Local, Bits<16>>,
     x_wide: Signal<Local, Bits<16>>,
     hp_wide: Signal<Local, Bits<16>>,
     hm_wide: Signal<Local, Bits<16>>,
@@ -430,6 +431,7 @@ impl<const AW: usize> Learner<AW> {
             s0_draw: Default::default(),
             s0_bit: Default::default(),
             s0_sign: Default::default(),
+            x_ext: Default::default(),
             x_wide: Default::default(),
             hp_wide: Default::default(),
             hm_wide: Default::default(),
@@ -682,7 +684,14 @@ impl<const AW: usize> Logic for Learner<AW> {
         self.s1_addr.d.next = self.addr.q.val();
 
         // ---------------- S1: operands ----------------
-        self.x_wide.next = bit_cast::<16, 8>(self.x_data.val());
+        // Inputs are signed Q0.7: sign-extend, then double into the Q.8 operand format
+        // (formats::input_operand). The extension is a mask, not a signed cast, so that the
+        // generated Verilog sizes it exactly as the simulation does.
+        self.x_ext.next = bit_cast::<16, 8>(self.x_data.val());
+        if self.x_data.val().get_bit(7) {
+            self.x_ext.next = bit_cast::<16, 8>(self.x_data.val()) | bits::<16>(0xFF00);
+        }
+        self.x_wide.next = self.x_ext.val() + self.x_ext.val();
         self.hp_wide.next = bit_cast::<16, 8>(self.h_plus.read_data.val());
         self.hm_wide.next = bit_cast::<16, 8>(self.h_minus.read_data.val());
         self.h_sum.next = self.hp_wide.val() + self.hm_wide.val();

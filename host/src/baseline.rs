@@ -50,7 +50,10 @@ impl Net {
     }
 
     fn inputs(x: &[u8]) -> Vec<f64> {
-        x.iter().map(|&v| v as f64 / 256.0).collect()
+        // The device's multiplier operand in real units (signed Q0.7 input, doubled into Q.8).
+        x.iter()
+            .map(|&v| zo_hdl::formats::input_operand(v) as f64 / zo_hdl::formats::ONE_X as f64)
+            .collect()
     }
 
     /// Pre-activations, hidden activations and logits.

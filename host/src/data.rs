@@ -279,10 +279,7 @@ pub fn prepare_split(ds: &Dataset, n_in: usize, test_fraction: f64, seed: u32) -
             test_x,
             test_y,
         },
-        scaling: InputScaling {
-            min: q.min().to_vec(),
-            max: q.max().to_vec(),
-        },
+        scaling: q,
     })
 }
 
@@ -300,10 +297,7 @@ pub fn prepare_with_test(train: &Dataset, test: &Dataset, n_in: usize) -> Prepar
             test_x,
             test_y,
         },
-        scaling: InputScaling {
-            min: q.min().to_vec(),
-            max: q.max().to_vec(),
-        },
+        scaling: q,
     }
 }
 

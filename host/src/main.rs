@@ -817,7 +817,7 @@ fn cmd_infer(a: InferArgs) -> Result<()> {
         .as_ref()
         .map(|c| c.input.clone())
         .or_else(|| sidecar.as_ref().and_then(|s| s.input.clone()))
-        .filter(|s| s.min.len() == n_features);
+        .filter(|s| s.n_features() == n_features);
     let default_shape = sidecar
         .as_ref()
         .map(|s| s.net_shape())
@@ -835,7 +835,13 @@ fn cmd_infer(a: InferArgs) -> Result<()> {
         conn.kind() != DeviceKind::Serial,
     )?;
     let quantizer = match saved {
-        Some(s) => Quantizer::from_range(s.min, s.max),
+        Some(s) if s.is_current() => s,
+        Some(s) => bail!(
+            "the weights' input scaling is in format `{}`, which this version does not apply (it \
+             writes `{}`); retrain the weights with this version of zo",
+            s.format,
+            zo_sim::scaling::FORMAT
+        ),
         None => {
             let ds = zo_sim::dataset::Dataset {
                 name: dataset_name.clone(),

@@ -14,28 +14,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use zo_hdl::config::Shape;
 
-/// How the device's noise generators are seeded per epoch (recorded in config.json).
-pub const SEED_SCHEDULE: &str = "SET_PARAMS reseeds the device at the start of every epoch \
-     with epoch_seed(seed, e): seed itself for epoch 0, splitmix64((seed << 32) | e) truncated \
-     to 32 bits (0 and 1 map to 2 and 3) after; the split, the initial weights \
-     (zo_sim::train::init_weights) and the sample order (zo_sim::train::epoch_order) use seed \
-     too, so weights after epoch e plus the seed determine the rest of the run";
-
-/// The device's noise seed for epoch `e` (see [`SEED_SCHEDULE`]).
-pub fn epoch_seed(seed: u32, epoch: u32) -> u32 {
-    if epoch == 0 {
-        return seed;
-    }
-    let mut z = ((seed as u64) << 32 | epoch as u64).wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    let s = (z ^ (z >> 31)) as u32;
-    if s <= 1 {
-        s | 2
-    } else {
-        s
-    }
-}
+pub use zo_sim::train::{epoch_seed, SEED_SCHEDULE};
 
 /// The device a run trained on.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -83,7 +62,7 @@ pub struct RunConfig {
     /// Which settings came from the dataset's defaults rather than the command line.
     pub defaulted: Vec<String>,
     pub device: DeviceInfo,
-    /// Input scaling fitted on the training rows (feature min -> 0, max -> 255).
+    /// Input scaling fitted on the training rows (`zo_sim::scaling`).
     pub input: InputScaling,
 }
 

@@ -1,4 +1,4 @@
-//! The zo serial protocol, version 1: the frame codec and the messages between a host and a
+//! The zo serial protocol, version 2: the frame codec and the messages between a host and a
 //! learner board. The specification is `docs/PROTOCOL.md`; this crate implements it.
 //!
 //! ```text
@@ -41,4 +41,4 @@ pub use msg::{
 };
 
 /// The protocol version this crate speaks, reported first in the identity.
-pub const PROTOCOL_VERSION: u8 = 1;
+pub const PROTOCOL_VERSION: u8 = 2;

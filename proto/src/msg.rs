@@ -87,7 +87,7 @@ pub const MAX_READ_COUNT: u16 = 254;
 /// The largest `count` of a `WRITE_WEIGHTS` request (`1..=252`).
 pub const MAX_WRITE_COUNT: u16 = 252;
 
-/// One training or test sample: a class label and `n_in` features in Q0.8.
+/// One training or test sample: a class label and `n_in` features, signed Q0.7 bytes.
 ///
 /// Wire layout (a record of `LOAD_SAMPLES`, or the payload of `INFER`):
 /// `label:u8 x:u8[n_in]`.
@@ -95,7 +95,7 @@ pub const MAX_WRITE_COUNT: u16 = 252;
 pub struct Sample {
     /// The class label; a device requires `label < n_out` (not checked by this crate).
     pub label: u8,
-    /// The `n_in` features, Q0.8.
+    /// The `n_in` features, signed Q0.7 (two's complement `i8` carried as bytes).
     pub features: Vec<u8>,
 }
 

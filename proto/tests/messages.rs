@@ -213,7 +213,7 @@ fn kinds_and_layouts() {
         64
     );
     let id = Identity {
-        version: 1,
+        version: 2,
         n_in: 16,
         n_hid: 8,
         n_out: 4,

@@ -1,5 +1,5 @@
-//! Small classification data sets, a stratified train/test split and the
-//! 8-bit feature quantizer that feeds the learner.
+//! Small classification data sets, file readers and a stratified train/test split (the
+//! feature scaling that feeds the learner is [`crate::scaling`]).
 //!
 //! The four toy data sets bundled with scikit-learn are embedded in the
 //! binary (see `data/LICENSE.md` at the repository root for their origin and
@@ -518,98 +518,8 @@ pub fn stratified_split(
     (train, test)
 }
 
-/// Per-feature min-max scaling to 8 bits, fitted on training rows only.
-///
-/// Feature value `min` maps to 0 and `max` to 255, linearly, rounded to
-/// the nearest integer; values outside the fitted range are clamped. A
-/// feature that is constant on the training rows maps to 0. The learner reads
-/// a code `v` as the fraction `v / 256`, in `[0, 1)`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Quantizer {
-    min: Vec<f64>,
-    max: Vec<f64>,
-}
-
-impl Quantizer {
-    /// Fits the per-feature range on the samples `rows` of `ds` (indices into
-    /// `ds.features`, typically the `train_idx` of [`stratified_split`]).
-    ///
-    /// Indices past the end of the data set are skipped. A feature with no
-    /// finite value among the rows (e.g. `rows` empty) is treated as constant.
-    pub fn fit(ds: &Dataset, rows: &[usize]) -> Self {
-        let n = ds.n_features();
-        let mut min = vec![f64::INFINITY; n];
-        let mut max = vec![f64::NEG_INFINITY; n];
-        for row in rows.iter().filter_map(|&r| ds.features.get(r)) {
-            for ((lo, hi), &x) in min.iter_mut().zip(max.iter_mut()).zip(row) {
-                if x.is_finite() {
-                    *lo = lo.min(x);
-                    *hi = hi.max(x);
-                }
-            }
-        }
-        for (lo, hi) in min.iter_mut().zip(max.iter_mut()) {
-            if lo > hi {
-                // No finite value seen: a constant feature.
-                *lo = 0.0;
-                *hi = 0.0;
-            }
-        }
-        Self { min, max }
-    }
-
-    /// A quantizer with a known range per feature (for example one saved with trained
-    /// weights). `min` and `max` must have the same length; extra entries of the longer are
-    /// dropped.
-    pub fn from_range(min: Vec<f64>, max: Vec<f64>) -> Self {
-        let n = min.len().min(max.len());
-        let (mut min, mut max) = (min, max);
-        min.truncate(n);
-        max.truncate(n);
-        Self { min, max }
-    }
-
-    /// Number of features the quantizer was fitted on (the length of every
-    /// [`Quantizer::quantize`] output).
-    pub fn n_features(&self) -> usize {
-        self.min.len()
-    }
-
-    /// Fitted per-feature minimum (maps to code 0).
-    pub fn min(&self) -> &[f64] {
-        &self.min
-    }
-
-    /// Fitted per-feature maximum (maps to code 255).
-    pub fn max(&self) -> &[f64] {
-        &self.max
-    }
-
-    /// Quantizes one sample to one code per fitted feature.
-    ///
-    /// The output always has [`Quantizer::n_features`] entries: extra values
-    /// in `row` are ignored, missing ones and NaN give 0.
-    pub fn quantize(&self, row: &[f64]) -> Vec<u8> {
-        self.min
-            .iter()
-            .zip(&self.max)
-            .enumerate()
-            .map(|(i, (&lo, &hi))| match row.get(i) {
-                Some(&x) => quantize_one(x, lo, hi),
-                None => 0,
-            })
-            .collect()
-    }
-}
-
-fn quantize_one(x: f64, lo: f64, hi: f64) -> u8 {
-    let span = hi - lo;
-    if x.is_nan() || !span.is_finite() || span <= 0.0 {
-        return 0;
-    }
-    // The clamp keeps the cast exact; +inf/-inf clamp to the ends.
-    ((x - lo) / span * 255.0).round().clamp(0.0, 255.0) as u8
-}
+/// The feature scaling lives in [`crate::scaling`]; re-exported here for its callers.
+pub use crate::scaling::Quantizer;
 
 // ---------------------------------------------------------------------------
 // Files: CSV, LIBSVM and IDX.

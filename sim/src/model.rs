@@ -9,7 +9,7 @@
 //! 2. `-` pass: restart from `P`, the same draws with the opposite sign; loss `L-`.
 //! 3. update sweep: restart from `P`, replay the same draws; for every weight in address order
 //!    `c = s * G * operand`, `G = sat16(sat16(L+ - L-) * eta_mant)`; the operand is the input
-//!    `x_j` (layer 1, NP), `h+_j + h-_j` (layer 2, NP: twice the mean activation of the two probes; its bias
+//!    `x_j` (layer 1, NP; [`zo_hdl::formats::input_operand`] of the signed input byte), `h+_j + h-_j` (layer 2, NP: twice the mean activation of the two probes; its bias
 //!    operand is 2.0 to match), or 1.0 (WP and every layer-1 bias).
 //!    With `batch == 1` the weight moves at once: `w = sat16(w - sround(c >> eta_shift))`;
 //!    otherwise `A = sat32(A + c)` and every `batch` samples an apply sweep does
@@ -22,8 +22,8 @@
 use crate::lfsr::Lfsr;
 use zo_hdl::config::{Estimator, LossKind, Shape, TrainParams};
 use zo_hdl::formats::{
-    exp2_table, log2_table, nonzero_seed, ACC_SHIFT, EXP2_FRAC, H_MAX, NOISE_WIDTH, ONE_X,
-    ROUND_SEED_XOR,
+    exp2_table, input_operand, log2_table, nonzero_seed, ACC_SHIFT, EXP2_FRAC, H_MAX, NOISE_WIDTH,
+    ONE_X, ROUND_SEED_XOR,
 };
 
 /// Counters the host reads back; all wrap modulo 2^32.
@@ -265,7 +265,11 @@ impl Model {
             let wrow = &self.weights[i * row..(i + 1) * row];
             let mut acc: i32 = 0;
             for (j, &w) in wrow.iter().enumerate() {
-                let xj = if j < sh.n_in { x[j] as i32 } else { ONE_X };
+                let xj = if j < sh.n_in {
+                    input_operand(x[j])
+                } else {
+                    ONE_X
+                };
                 let w = if est == Estimator::WeightPerturbation && pass != Pass::Clean {
                     sat16(w as i64 + (draw_sign(noise) * sigma) as i64, sat_ref)
                 } else {
@@ -371,7 +375,7 @@ impl Model {
                     let positive = if np { unit_sign } else { noise.next_bit() };
                     // The bias (j == fan_in) has input 1.0 (2.0 for the summed activations).
                     let operand = match (np, layer) {
-                        (true, 0) => inputs.get(j).map_or(ONE_X, |&v| v as i32),
+                        (true, 0) => inputs.get(j).map_or(ONE_X, |&v| input_operand(v)),
                         (true, _) => self
                             .h_plus
                             .get(j)

@@ -82,6 +82,39 @@ pub fn accuracy(model: &mut Model, xs: &[Vec<u8>], ys: &[usize]) -> f64 {
     correct as f64 / xs.len() as f64
 }
 
+/// How the device's noise generators are seeded per epoch (recorded in a run's config.json).
+pub const SEED_SCHEDULE: &str = "SET_PARAMS reseeds the device at the start of every epoch \
+     with epoch_seed(seed, e): seed itself for epoch 0, splitmix64((seed << 32) | e) truncated \
+     to 32 bits (0 and 1 map to 2 and 3) after; the split, the initial weights \
+     (zo_sim::train::init_weights) and the sample order (zo_sim::train::epoch_order) use seed \
+     too, so weights after epoch e plus the seed determine the rest of the run";
+
+/// The device's noise seed for epoch `e` (see [`SEED_SCHEDULE`]).
+pub fn epoch_seed(seed: u32, epoch: u32) -> u32 {
+    if epoch == 0 {
+        return seed;
+    }
+    let mut z = ((seed as u64) << 32 | epoch as u64).wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    let s = (z ^ (z >> 31)) as u32;
+    if s <= 1 {
+        s | 2
+    } else {
+        s
+    }
+}
+
+/// The learning-rate schedule: the step shift of epoch `e` when it starts at `eta_shift` and
+/// halves every `decay_every` epochs (0: never). The host sends it with each epoch's
+/// SET_PARAMS; the hardware knows nothing of it.
+pub fn eta_shift_at(eta_shift: u8, decay_every: u32, epoch: u32) -> u8 {
+    if decay_every == 0 {
+        return eta_shift;
+    }
+    (eta_shift as u32 + epoch / decay_every).min(31) as u8
+}
+
 /// The order in which an epoch visits the training rows: a seeded shuffle per epoch.
 pub fn epoch_order(n: usize, seed: u64, epoch: usize) -> Vec<usize> {
     let mut rng =

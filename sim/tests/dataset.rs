@@ -2,7 +2,7 @@
 //! and the quantizer.
 
 use zo_sim::dataset::{
-    builtin, parse_sklearn_csv, stratified_split, Dataset, DatasetError, Quantizer, BUILTIN,
+    builtin, parse_sklearn_csv, stratified_split, Dataset, DatasetError, BUILTIN,
 };
 
 fn counts(labels: &[usize], idx: &[usize], n_classes: usize) -> Vec<usize> {
@@ -178,67 +178,6 @@ fn split_edge_cases_do_not_panic() {
     // Labels past `n_classes` are classes of their own, split like the others.
     let (_, test) = stratified_split(&[0, 0, 9, 9, 9, 9], 1, 0.5, 0);
     assert_eq!(test.iter().filter(|&&i| i >= 2).count(), 2);
-}
-
-#[test]
-fn quantizer_maps_train_range_and_clamps() {
-    let ds = builtin("iris").unwrap();
-    let (train, test) = stratified_split(&ds.labels, ds.n_classes, 0.2, 11);
-    let q = Quantizer::fit(&ds, &train);
-    assert_eq!(q.n_features(), 4);
-    for f in 0..4 {
-        let col = train.iter().map(|&r| ds.features[r][f]);
-        let lo = col.clone().fold(f64::INFINITY, f64::min);
-        let hi = col.fold(f64::NEG_INFINITY, f64::max);
-        assert_eq!(q.min()[f], lo);
-        assert_eq!(q.max()[f], hi);
-        let r_lo = train.iter().find(|&&r| ds.features[r][f] == lo).unwrap();
-        let r_hi = train.iter().find(|&&r| ds.features[r][f] == hi).unwrap();
-        assert_eq!(q.quantize(&ds.features[*r_lo])[f], 0, "feature {f} min");
-        assert_eq!(q.quantize(&ds.features[*r_hi])[f], 255, "feature {f} max");
-    }
-    // Every training code is within range by construction; test rows are
-    // clamped rather than wrapped.
-    for &r in &test {
-        assert_eq!(q.quantize(&ds.features[r]).len(), 4);
-    }
-    let below: Vec<f64> = q.min().iter().map(|x| x - 100.0).collect();
-    let above: Vec<f64> = q.max().iter().map(|x| x + 100.0).collect();
-    assert_eq!(q.quantize(&below), [0; 4]);
-    assert_eq!(q.quantize(&above), [255; 4]);
-    assert_eq!(
-        q.quantize(&[f64::NEG_INFINITY, f64::INFINITY, f64::NAN, 0.0]),
-        [0, 255, 0, 0]
-    );
-}
-
-fn toy(features: Vec<Vec<f64>>) -> Dataset {
-    let n = features.len();
-    Dataset {
-        name: "toy".into(),
-        features,
-        labels: vec![0; n],
-        n_classes: 1,
-        class_names: vec!["a".into()],
-    }
-}
-
-#[test]
-fn quantizer_rounds_and_handles_constant_features() {
-    let ds = toy(vec![vec![0.0, 3.0], vec![10.0, 3.0], vec![100.0, 3.0]]);
-    // Fit only on the first two rows: range 0..10 for feature 0.
-    let q = Quantizer::fit(&ds, &[0, 1]);
-    assert_eq!(q.quantize(&[0.0, 3.0]), [0, 0]);
-    assert_eq!(q.quantize(&[10.0, 3.0]), [255, 0]);
-    assert_eq!(q.quantize(&[5.0, 3.0]), [128, 0]); // 127.5 rounds to 128
-    assert_eq!(q.quantize(&[1.0, 1e9]), [26, 0]); // 25.5 -> 26; constant -> 0
-    assert_eq!(q.quantize(&[100.0, 3.0]), [255, 0]); // test row clamped
-                                                     // Short rows and extra values never panic.
-    assert_eq!(q.quantize(&[10.0]), [255, 0]);
-    assert_eq!(q.quantize(&[10.0, 3.0, 9.0]), [255, 0]);
-    // No (valid) training rows: every feature is constant.
-    let empty = Quantizer::fit(&ds, &[99]);
-    assert_eq!(empty.quantize(&[5.0, 5.0]), [0, 0]);
 }
 
 #[test]

@@ -1,0 +1,81 @@
+//! Design harness for the self-tuning rule: tune on a CSV pair's training rows, refit on all
+//! of them for the chosen epochs, report validation and test accuracy as one JSON line.
+//!
+//! `cargo run --release -p zo-sim --example tune_csv -- TRAIN.csv TEST.csv [np|wp] [ce|mse] [SEED] [decay|flat]`
+
+use std::path::Path;
+use zo_hdl::config::{Estimator, LossKind, Shape};
+use zo_sim::dataset::{load_file, FileOptions, Quantizer};
+use zo_sim::train::{accuracy, quantize_rows, PreparedData};
+use zo_sim::tune;
+
+fn main() {
+    let a: Vec<String> = std::env::args().skip(1).collect();
+    let opts = FileOptions::default();
+    let train = load_file(Path::new(&a[0]), &opts)
+        .unwrap()
+        .into_dataset()
+        .unwrap();
+    let test = load_file(Path::new(&a[1]), &opts)
+        .unwrap()
+        .into_dataset_with_classes(&train.class_names)
+        .unwrap();
+    let est = if a.get(2).map(String::as_str) == Some("wp") {
+        Estimator::WeightPerturbation
+    } else {
+        Estimator::NodePerturbation
+    };
+    let loss = if a.get(3).map(String::as_str) == Some("mse") {
+        LossKind::SquaredError
+    } else {
+        LossKind::CrossEntropy
+    };
+    let seed: u32 = a.get(4).map_or(1, |s| s.parse().unwrap());
+    let decay = a.get(5).map(String::as_str) != Some("flat");
+    let shape: Shape = Shape::new(64.max(train.n_features()), 32, 10);
+    let all: Vec<usize> = (0..train.len()).collect();
+    let q = Quantizer::fit(&train, &all);
+    let (tx, ty) = quantize_rows(&q, &train, &all, shape.n_in);
+    let test_rows: Vec<usize> = (0..test.len()).collect();
+    let (sx, sy) = quantize_rows(&q, &test, &test_rows, shape.n_in);
+    let (fit, val) = tune::validation_split(&ty, train.n_classes, seed);
+    let sel = |idx: &[usize]| -> (Vec<Vec<u8>>, Vec<usize>) {
+        idx.iter().map(|&i| (tx[i].clone(), ty[i])).unzip()
+    };
+    let (fx, fy) = sel(&fit);
+    let (vx, vy) = sel(&val);
+    let horizon = tune::horizon(tx.len());
+    let spec = tune::TuneSpec {
+        shape,
+        estimator: est,
+        loss,
+        batch: 1,
+        seed,
+        max_epochs: horizon,
+        decay_every: if decay { tune::decay_every(horizon) } else { 0 },
+    };
+    let t0 = std::time::Instant::now();
+    let r = tune::tune(&spec, (&fx, &fy), (&vx, &vy), 2);
+    let tune_s = t0.elapsed().as_secs_f64();
+    // Refit on every training row for the chosen epochs, the run's own schedule.
+    let data = PreparedData {
+        train_x: tx,
+        train_y: ty,
+        test_x: sx,
+        test_y: sy,
+    };
+    let mut m = tune::train_schedule(
+        &spec,
+        r.best.sigma,
+        r.best.eta_shift,
+        r.best.best_epoch,
+        (&data.train_x, &data.train_y),
+        |_, _| {},
+    );
+    let test_acc = accuracy(&mut m, &data.test_x, &data.test_y);
+    println!(
+        "{{\"train\":\"{}\",\"sigma\":{},\"eta_shift\":{},\"epochs\":{},\"horizon\":{},\"val\":{:.4},\"test\":{:.4},\"tune_s\":{:.1}}}",
+        a[0], r.best.sigma, r.best.eta_shift, r.best.best_epoch, horizon, r.best.val_accuracy,
+        test_acc, tune_s
+    );
+}

@@ -1,0 +1,264 @@
+//! Self-tuning on the bit-exact twin: choose `sigma`, the step size and the number of epochs
+//! by short training trials on the reference model, scored on a validation slice of the
+//! training rows (never the test rows).
+//!
+//! The model is the device bit for bit, and a trial follows the run's own schedule
+//! ([`crate::train`]: initial weights, per-epoch seeds, sample order, step-size decay), so a
+//! setting chosen here behaves on a board exactly as it did in its trial.
+//!
+//! Search (successive halving):
+//! 1. **Screen**: every `(sigma, eta_shift)` of the grid trains [`SCREEN_EPOCHS`] epochs.
+//! 2. **Final**: the [`FINALISTS`] best train the whole horizon; the winner is the trial with
+//!    the highest validation accuracy at any epoch (ties: lower validation loss, then the
+//!    earlier epoch), and the run's epoch count is that epoch.
+//!
+//! The grid spans the settings where node and weight perturbation, cross-entropy and squared
+//! error learn at all: the step that works scales with `1/sigma` and differs by orders of
+//! magnitude between estimators and losses, so the grid is wide rather than fine.
+
+use crate::model::Model;
+use crate::train::{epoch_order, epoch_seed, eta_shift_at, init_weights};
+use zo_hdl::config::{Estimator, LossKind, Shape, TrainParams};
+
+/// Noise amplitudes tried (Q.12).
+pub const SIGMAS: [u16; 5] = [16, 32, 64, 128, 256];
+/// Step shifts tried (`eta = 2^(4 - shift)` with mantissa 1).
+pub const ETA_SHIFTS: [u8; 9] = [2, 3, 4, 5, 6, 7, 8, 9, 10];
+/// Epochs of a screening trial.
+pub const SCREEN_EPOCHS: u32 = 5;
+/// Trials that go on to the whole horizon.
+pub const FINALISTS: usize = 5;
+/// Training rows a trial uses at most (a stratified-in-expectation prefix of a seeded
+/// shuffle), so that tuning a large dataset stays in seconds.
+pub const MAX_TRIAL_ROWS: usize = 3000;
+
+/// What is fixed while tuning.
+#[derive(Clone, Copy, Debug)]
+pub struct TuneSpec {
+    pub shape: Shape,
+    pub estimator: Estimator,
+    pub loss: LossKind,
+    pub batch: u16,
+    pub seed: u32,
+    /// Longest run considered (epochs).
+    pub max_epochs: u32,
+    /// The step halves every this many epochs (0: constant).
+    pub decay_every: u32,
+}
+
+/// One setting tried.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Trial {
+    pub sigma: u16,
+    pub eta_shift: u8,
+    /// Epochs trained.
+    pub epochs: u32,
+    /// Best validation accuracy over the epochs, and the epoch (1-based) that reached it.
+    pub val_accuracy: f64,
+    pub best_epoch: u32,
+    /// Mean validation loss (Q.8 / 256) at the best epoch.
+    pub val_loss: f64,
+}
+
+impl Trial {
+    /// Higher is better: accuracy, then lower loss, then fewer epochs.
+    fn key(&self) -> (i64, i64, i64) {
+        (
+            (self.val_accuracy * 1e9).round() as i64,
+            -(self.val_loss * 1e6).round() as i64,
+            -(self.best_epoch as i64),
+        )
+    }
+}
+
+/// The outcome: the winning trial and every trial run, screen first.
+#[derive(Clone, Debug)]
+pub struct TuneResult {
+    pub best: Trial,
+    pub trials: Vec<Trial>,
+    /// Rows trained and scored per trial.
+    pub n_fit: usize,
+    pub n_val: usize,
+}
+
+/// Trains `(sigma, eta_shift)` for `epochs` on `fit` with the run's schedule from the initial
+/// weights, calling `after_epoch(e, model)` after each epoch (0-based); returns the model.
+pub fn train_schedule(
+    spec: &TuneSpec,
+    sigma: u16,
+    eta_shift: u8,
+    epochs: u32,
+    fit: (&[Vec<u8>], &[usize]),
+    mut after_epoch: impl FnMut(u32, &mut Model),
+) -> Model {
+    let mut m = Model::new(spec.shape, spec.seed);
+    m.set_weights(&init_weights(spec.shape, spec.seed as u64));
+    for e in 0..epochs {
+        m.params = TrainParams {
+            estimator: spec.estimator,
+            loss: spec.loss,
+            sigma,
+            eta_mant: 1,
+            eta_shift: eta_shift_at(eta_shift, spec.decay_every, e),
+            batch: spec.batch,
+        };
+        m.seed(epoch_seed(spec.seed, e));
+        m.clear_accumulators();
+        for i in epoch_order(fit.0.len(), spec.seed as u64, e as usize) {
+            m.train(&fit.0[i], fit.1[i]);
+        }
+        m.apply();
+        after_epoch(e, &mut m);
+    }
+    m
+}
+
+/// Accuracy and mean loss (Q.8 / 256) of clean inference on `set`.
+pub fn score(m: &mut Model, set: (&[Vec<u8>], &[usize])) -> (f64, f64) {
+    let (mut correct, mut loss) = (0usize, 0u64);
+    for (x, &y) in set.0.iter().zip(set.1) {
+        let r = m.infer(x, y);
+        correct += (r.class == y) as usize;
+        loss += r.loss as u64;
+    }
+    let n = set.0.len().max(1) as f64;
+    (correct as f64 / n, loss as f64 / n / 256.0)
+}
+
+/// Trains `(sigma, eta_shift)` for `epochs` on `fit` and scores `val` after each epoch.
+pub fn trial(
+    spec: &TuneSpec,
+    sigma: u16,
+    eta_shift: u8,
+    epochs: u32,
+    fit: (&[Vec<u8>], &[usize]),
+    val: (&[Vec<u8>], &[usize]),
+) -> Trial {
+    let mut best = Trial {
+        sigma,
+        eta_shift,
+        epochs,
+        val_accuracy: -1.0,
+        best_epoch: 0,
+        val_loss: f64::INFINITY,
+    };
+    train_schedule(spec, sigma, eta_shift, epochs, fit, |e, m| {
+        let (val_accuracy, val_loss) = score(m, val);
+        let t = Trial {
+            val_accuracy,
+            val_loss,
+            best_epoch: e + 1,
+            ..best
+        };
+        if t.key() > best.key() || best.best_epoch == 0 {
+            best = t;
+        }
+    });
+    best
+}
+
+/// Runs the search (see the module doc) on `fit` rows, scoring `val` rows, on up to
+/// `threads` threads. Deterministic: the same inputs give the same result whatever `threads`.
+pub fn tune(
+    spec: &TuneSpec,
+    fit: (&[Vec<u8>], &[usize]),
+    val: (&[Vec<u8>], &[usize]),
+    threads: usize,
+) -> TuneResult {
+    let n_fit = fit.0.len().min(MAX_TRIAL_ROWS);
+    // Rows beyond the cap: a seeded shuffle's prefix.
+    let pick = epoch_order(fit.0.len(), spec.seed as u64 ^ 0x7475_6E65, 0);
+    let fx: Vec<Vec<u8>> = pick[..n_fit].iter().map(|&i| fit.0[i].clone()).collect();
+    let fy: Vec<usize> = pick[..n_fit].iter().map(|&i| fit.1[i]).collect();
+    let fit = (&fx[..], &fy[..]);
+
+    let grid: Vec<(u16, u8)> = SIGMAS
+        .iter()
+        .flat_map(|&s| ETA_SHIFTS.iter().map(move |&e| (s, e)))
+        .collect();
+    let screen_epochs = SCREEN_EPOCHS.min(spec.max_epochs);
+    let mut screen = parallel(&grid, threads, |&(s, e)| {
+        trial(spec, s, e, screen_epochs, fit, val)
+    });
+    let mut ranked = screen.clone();
+    ranked.sort_by_key(|t| std::cmp::Reverse(t.key()));
+    let finalists: Vec<(u16, u8)> = ranked
+        .iter()
+        .take(FINALISTS)
+        .map(|t| (t.sigma, t.eta_shift))
+        .collect();
+    let finals = if spec.max_epochs > screen_epochs {
+        parallel(&finalists, threads, |&(s, e)| {
+            trial(spec, s, e, spec.max_epochs, fit, val)
+        })
+    } else {
+        ranked.iter().take(FINALISTS).copied().collect()
+    };
+    let best = *finals
+        .iter()
+        .max_by_key(|t| t.key())
+        .expect("the grid is not empty");
+    screen.extend(finals);
+    TuneResult {
+        best,
+        trials: screen,
+        n_fit,
+        n_val: val.0.len(),
+    }
+}
+
+/// `f` over `items` on up to `threads` scoped threads, results in item order.
+fn parallel<T: Sync, R: Send + Clone>(
+    items: &[T],
+    threads: usize,
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    let threads = threads.clamp(1, items.len().max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut out: Vec<Option<R>> = vec![None; items.len()];
+    let results = std::sync::Mutex::new(&mut out);
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(item) = items.get(i) else { break };
+                let r = f(item);
+                results.lock().expect("no thread panics holding it")[i] = Some(r);
+            });
+        }
+    });
+    out.into_iter()
+        .map(|r| r.expect("every item ran"))
+        .collect()
+}
+
+/// Fraction of the training rows held out as the validation slice.
+pub const VALIDATION_FRACTION: f64 = 0.2;
+/// A tuned run's horizon trains about this many samples, within
+/// [`MIN_EPOCHS`]..=[`MAX_EPOCHS`] epochs.
+pub const HORIZON_SAMPLES: usize = 100_000;
+pub const MIN_EPOCHS: u32 = 30;
+pub const MAX_EPOCHS: u32 = 200;
+/// The step halves this many times over the horizon (host-driven decay).
+pub const DECAYS_PER_HORIZON: u32 = 3;
+
+/// The longest run tuning considers for `n_train` training rows.
+pub fn horizon(n_train: usize) -> u32 {
+    ((HORIZON_SAMPLES / n_train.max(1)) as u32).clamp(MIN_EPOCHS, MAX_EPOCHS)
+}
+
+/// The decay period for a horizon: the step halves [`DECAYS_PER_HORIZON`] times in it.
+pub fn decay_every(horizon: u32) -> u32 {
+    horizon.div_ceil(DECAYS_PER_HORIZON + 1).max(1)
+}
+
+/// The validation slice of training rows `0..labels.len()` (indices into them): stratified,
+/// seeded by the run's seed; returns `(fit, validation)`.
+pub fn validation_split(labels: &[usize], n_classes: usize, seed: u32) -> (Vec<usize>, Vec<usize>) {
+    crate::dataset::stratified_split(
+        labels,
+        n_classes,
+        VALIDATION_FRACTION,
+        seed as u64 ^ 0x5641_4C49,
+    )
+}
