@@ -314,8 +314,22 @@ fn remove_temp_files(dir: &Path) {
 }
 
 impl RunDir {
-    /// Checks that a new run can be written at `target` (nothing is created yet).
+    /// Checks that a new run can be written at `target`, under its lock: refuses a live run
+    /// (naming its pid), an existing directory and an interrupted run; removes a partial
+    /// directory that stopped before its first epoch.
     pub fn check_new(target: &Path) -> Result<()> {
+        let parent = target
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        if !parent.is_dir() {
+            return Ok(()); // nothing can be there yet
+        }
+        let _lock = RunLock::acquire(target)?;
+        Self::check_new_locked(target)
+    }
+
+    fn check_new_locked(target: &Path) -> Result<()> {
         if target.exists() {
             bail!(
                 "run directory {} already exists; choose another --out or continue it with --resume {}",
@@ -324,6 +338,10 @@ impl RunDir {
             );
         }
         let partial = partial_of(target);
+        if partial.exists() && !has_epochs(&partial) {
+            // Stopped before its first checkpoint, and not live: we hold the lock.
+            let _ = std::fs::remove_dir_all(&partial);
+        }
         if partial.exists() {
             bail!(
                 "an interrupted run is in {}; continue it with `zo train --resume {}` or delete it",
@@ -342,11 +360,7 @@ impl RunDir {
         }
         let lock = RunLock::acquire(target)?;
         let work = partial_of(target);
-        if work.exists() && !has_epochs(&work) {
-            // Stopped before its first checkpoint (and not live: we hold the lock).
-            let _ = std::fs::remove_dir_all(&work);
-        }
-        Self::check_new(target)?;
+        Self::check_new_locked(target)?;
         std::fs::create_dir(&work)
             .with_context(|| format!("cannot create the run directory {}", work.display()))?;
         Ok(Self {

@@ -71,6 +71,12 @@ fn check_pull_target(file: &Path, force: bool) -> Result<()> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
+    if !parent.is_dir() {
+        bail!(
+            "directory {} does not exist; create it or pull into an existing directory",
+            parent.display()
+        );
+    }
     if rundir::is_run_dir(parent) {
         bail!(
             "{} is inside the run directory {}, whose checkpoint `zo train --resume` relies on; \
