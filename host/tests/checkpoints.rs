@@ -261,3 +261,37 @@ fn runs_started_at_once_into_one_directory_end_with_one_run() {
     let line = one_error_line(&o);
     assert!(line.contains("--resume .cut.partial"), "{line}");
 }
+
+#[test]
+fn infer_split_refuses_a_changed_dataset_file() {
+    let dir = TempDir::new("ckpt-split");
+    dir.write("iris.csv", iris_csv(false));
+    ok_in(
+        dir.path(),
+        &[
+            "train",
+            "--dataset",
+            "iris.csv",
+            "--shape",
+            "4-4-3",
+            "--epochs",
+            "2",
+            "--out",
+            "r",
+        ],
+    );
+    ok_in(
+        dir.path(),
+        &["infer", "--weights", "r", "--split", "test", "--quiet"],
+    );
+    // One row changed: the run's test rows can no longer be picked.
+    let text = iris_csv(false).replacen("5.1,3.5", "5.2,3.5", 1);
+    dir.write("iris.csv", text);
+    let o = run_in(dir.path(), &["infer", "--weights", "r", "--split", "test"]);
+    assert_eq!(o.status.code(), Some(1));
+    let line = one_error_line(&o);
+    assert!(
+        line.contains("sha256 differs") && line.contains("drop --split"),
+        "{line}"
+    );
+}

@@ -945,9 +945,9 @@ pub fn load_file(path: &Path, opts: &FileOptions) -> Result<Table, DatasetError>
 /// Parses the contents of `path`, already read with [`read_file`] (a file is read once).
 pub fn load_bytes(path: &Path, bytes: &[u8], opts: &FileOptions) -> Result<Table, DatasetError> {
     let name = path.display().to_string();
-    let mut table = match detect_format(path, &bytes) {
+    let mut table = match detect_format(path, bytes) {
         FileFormat::Idx => {
-            idx_header(&name, "image file", &bytes, 3)?;
+            idx_header(&name, "image file", bytes, 3)?;
             let labels_path = match &opts.idx_labels {
                 Some(p) => p.clone(),
                 None => idx_labels_path(path).ok_or_else(|| DatasetError::IdxNoLabels {
@@ -965,7 +965,7 @@ pub fn load_bytes(path: &Path, bytes: &[u8], opts: &FileOptions) -> Result<Table
             // Errors in the label file name the label file.
             let labels_name = labels_path.display().to_string();
             let ldims = idx_header(&labels_name, "label file", &labels, 1)?;
-            let dims = idx_header(&name, "image file", &bytes, 3)?;
+            let dims = idx_header(&name, "image file", bytes, 3)?;
             if ldims[0] != dims[0] {
                 return Err(DatasetError::Idx {
                     name: labels_name,
@@ -976,10 +976,10 @@ pub fn load_bytes(path: &Path, bytes: &[u8], opts: &FileOptions) -> Result<Table
                     ),
                 });
             }
-            parse_idx(&name, &bytes, &labels, opts.pool)?
+            parse_idx(&name, bytes, &labels, opts.pool)?
         }
-        FileFormat::Libsvm => parse_libsvm(&name, &bytes)?,
-        FileFormat::Csv => parse_csv(&name, &bytes, opts)?,
+        FileFormat::Libsvm => parse_libsvm(&name, bytes)?,
+        FileFormat::Csv => parse_csv(&name, bytes, opts)?,
     };
     table.name = file_stem(path);
     Ok(table)
@@ -1437,6 +1437,11 @@ mod file_tests {
         let test = parse_csv("u", b"5,10.0\n6,9\n", &FileOptions::default()).unwrap();
         let ds2 = test.into_dataset_with_classes(&ds.class_names).unwrap();
         assert_eq!(ds2.labels, vec![2, 1]);
+        // `1` and `1.0` in one file are one class.
+        let mixed = parse_csv("m", b"1,1\n2,1.0\n3,2\n4,1.00\n", &FileOptions::default());
+        let ds3 = mixed.unwrap().into_dataset().unwrap();
+        assert_eq!(ds3.class_names, vec!["1", "2"]);
+        assert_eq!(ds3.labels, vec![0, 0, 1, 0]);
     }
 
     #[test]

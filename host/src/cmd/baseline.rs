@@ -80,10 +80,43 @@ pub fn cmd_baseline(a: BaselineArgs) -> Result<()> {
             );
         }
     });
-    let q = net.quantized();
-    let last_stats = stats.last();
-    let summary = Summary {
-        dataset: info.name.clone(),
+    let summary = summary(
+        &info.name,
+        shape,
+        epochs,
+        seed,
+        &prepared,
+        stats.last(),
+        weights_sha256(&net.quantized()),
+        t0.elapsed().as_secs_f64(),
+    );
+    if a.json {
+        outln!(
+            "{}",
+            serde_json::to_string(&BaselineSummary { summary, lr })?
+        );
+    } else {
+        outln!(
+            "done: test accuracy {:.3}, train accuracy {:.3}, final loss {:.3} bits, {epochs} epochs in {:.1} s",
+            summary.test_accuracy, summary.train_accuracy, summary.final_loss, summary.wall_seconds
+        );
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn summary(
+    name: &str,
+    shape: Shape,
+    epochs: u32,
+    seed: u32,
+    prepared: &data::Prepared,
+    last_stats: Option<&baseline::EpochStats>,
+    sha: String,
+    wall: f64,
+) -> Summary {
+    Summary {
+        dataset: name.into(),
         estimator: "backprop".into(),
         loss: "ce".into(),
         epochs,
@@ -103,21 +136,9 @@ pub fn cmd_baseline(a: BaselineArgs) -> Result<()> {
         device_cycles: 0,
         cycles_per_sample: 0.0,
         device_seconds: 0.0,
-        wall_seconds: t0.elapsed().as_secs_f64(),
+        wall_seconds: wall,
         recoveries: 0,
-        weights_sha256: weights_sha256(&q),
+        weights_sha256: sha,
         run_dir: String::new(),
-    };
-    if a.json {
-        outln!(
-            "{}",
-            serde_json::to_string(&BaselineSummary { summary, lr })?
-        );
-    } else {
-        outln!(
-            "done: test accuracy {:.3}, train accuracy {:.3}, final loss {:.3} bits, {epochs} epochs in {:.1} s",
-            summary.test_accuracy, summary.train_accuracy, summary.final_loss, summary.wall_seconds
-        );
     }
-    Ok(())
 }

@@ -9,48 +9,70 @@ pub fn cmd_info(a: InfoArgs) -> Result<()> {
     let mut conn = Connection::open(&a.connect, DEFAULT_SHAPE)?;
     let status = conn.link().status()?;
     let id = conn.identity.clone();
-    let shape = conn.shape();
     let samples_per_s = id.clock_hz as f64 / id.cycles_per_sample.max(1) as f64;
     if a.json {
-        let v = serde_json::json!({
-            "name": id.name,
-            "board": conn.kind().name(),
-            "port": conn.path(),
-            "version": id.version,
-            "shape": shape.to_string(),
-            "n_in": id.n_in,
-            "n_hid": id.n_hid,
-            "n_out": id.n_out,
-            "n_weights": id.n_weights,
-            "sample_capacity": id.sample_capacity,
-            "max_batch": id.max_batch(),
-            "max_payload": id.max_payload,
-            "w_frac": id.w_frac,
-            "x_frac": id.x_frac,
-            "z_frac": id.z_frac,
-            "clock_hz": id.clock_hz,
-            "baud": id.baud,
-            "build_id": id.build_id,
-            "cycles_per_sample": id.cycles_per_sample,
-            "samples_per_second": samples_per_s,
-            "status": {
-                "state": status.state,
-                "samples": status.samples,
-                "updates": status.updates,
-                "saturations": status.saturations,
-                "device_cycles": status.device_cycles,
-            },
-        });
-        outln!("{v}");
+        outln!("{}", info_json(&conn, &id, &status, samples_per_s));
         return Ok(());
     }
+    let rows = info_rows(&conn, &id, &status, samples_per_s);
+    for (k, v) in rows {
+        outln!("{k:<14}{v}");
+    }
+    Ok(())
+}
+
+fn info_json(
+    conn: &Connection,
+    id: &zo_proto::Identity,
+    status: &zo_proto::Status,
+    samples_per_s: f64,
+) -> serde_json::Value {
+    let shape = conn.shape();
+    serde_json::json!({
+        "name": id.name,
+        "board": conn.kind().name(),
+        "port": conn.path(),
+        "version": id.version,
+        "shape": shape.to_string(),
+        "n_in": id.n_in,
+        "n_hid": id.n_hid,
+        "n_out": id.n_out,
+        "n_weights": id.n_weights,
+        "sample_capacity": id.sample_capacity,
+        "max_batch": id.max_batch(),
+        "max_payload": id.max_payload,
+        "w_frac": id.w_frac,
+        "x_frac": id.x_frac,
+        "z_frac": id.z_frac,
+        "clock_hz": id.clock_hz,
+        "baud": id.baud,
+        "build_id": id.build_id,
+        "cycles_per_sample": id.cycles_per_sample,
+        "samples_per_second": samples_per_s,
+        "status": {
+            "state": status.state,
+            "samples": status.samples,
+            "updates": status.updates,
+            "saturations": status.saturations,
+            "device_cycles": status.device_cycles,
+        },
+    })
+}
+
+fn info_rows(
+    conn: &Connection,
+    id: &zo_proto::Identity,
+    status: &zo_proto::Status,
+    samples_per_s: f64,
+) -> Vec<(&'static str, String)> {
+    let shape = conn.shape();
     let state = match status.state {
         0 => "idle",
         1 => "training",
         2 => "evaluating",
         _ => "unknown",
     };
-    let rows = [
+    vec![
         ("device", format!("{} (build {:#x})", id.name, id.build_id)),
         (
             "port",
@@ -98,11 +120,7 @@ pub fn cmd_info(a: InfoArgs) -> Result<()> {
                 status.samples, status.updates, status.saturations, status.device_cycles
             ),
         ),
-    ];
-    for (k, v) in rows {
-        outln!("{k:<14}{v}");
-    }
-    Ok(())
+    ]
 }
 
 pub fn cmd_ports(a: PortsArgs) -> Result<()> {
