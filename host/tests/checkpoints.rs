@@ -180,8 +180,8 @@ fn epochs_done(p: &Path) -> usize {
 
 #[test]
 fn a_live_run_is_locked_and_signals_stop_it_resumably() {
-    let dir = TempDir::new("ckpt-lock");
     for (sig, name) in [(libc::SIGTERM, "SIGTERM"), (libc::SIGHUP, "SIGHUP")] {
+        let dir = TempDir::new("ckpt-lock");
         let out = format!("live-{name}");
         let partial = format!(".{out}.partial");
         let child = spawn(
