@@ -46,6 +46,21 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// The device arguments of a command that talks to a device.
+    pub fn connect_mut(&mut self) -> Option<&mut ConnectArgs> {
+        match self {
+            Command::Train(a) => Some(&mut a.connect),
+            Command::Infer(a) => Some(&mut a.connect),
+            Command::Info(a) => Some(&mut a.connect),
+            Command::Weights {
+                action: WeightsAction::Pull { connect, .. } | WeightsAction::Push { connect, .. },
+            } => Some(connect),
+            _ => None,
+        }
+    }
+}
+
 /// `zo flash`.
 #[derive(Args, Debug, Clone)]
 pub struct FlashArgs {
@@ -240,6 +255,9 @@ pub enum WeightsAction {
     Pull {
         #[arg(value_name = "FILE")]
         file: PathBuf,
+        /// Replace FILE and its .json and _readable.json when they exist.
+        #[arg(long)]
+        force: bool,
         #[command(flatten)]
         connect: ConnectArgs,
     },

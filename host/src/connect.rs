@@ -24,7 +24,7 @@ pub const DEFAULT_SHAPE: Shape = Shape::new(64, 32, 10);
 pub const RTL_MARGIN: Duration = Duration::from_secs(30);
 
 /// Address width of the virtual boards' weight memory (4096 words).
-const VIRTUAL_AW: usize = 12;
+pub const VIRTUAL_AW: usize = 12;
 
 enum Board {
     Model(VirtualBoard<Device<Model>>),

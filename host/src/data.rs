@@ -8,8 +8,8 @@ use anyhow::{anyhow, bail, Result};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use zo_sim::dataset::{
-    builtin, load_file, stratified_split, Dataset, FileOptions, Header, LabelColumn, Quantizer,
-    Table, BUILTIN,
+    builtin, load_bytes, read_file, stratified_split, Dataset, FileFormat, FileOptions, Header,
+    LabelColumn, Quantizer, Table, BUILTIN,
 };
 use zo_sim::train::quantize_rows;
 use zo_sim::train::PreparedData;
@@ -127,6 +127,37 @@ fn refuse_file_options_for_builtin(args: &DataArgs, name: &str) -> Result<()> {
     }
 }
 
+/// Refuses flags that do not apply to the file's format.
+fn refuse_options_for_format(args: &DataArgs, path: &Path, format: FileFormat) -> Result<()> {
+    let csv = "CSV files";
+    let idx = "IDX image files";
+    let flags = [
+        (
+            "--label-column",
+            args.label_column.is_some(),
+            FileFormat::Csv,
+            csv,
+        ),
+        ("--header", args.header.is_some(), FileFormat::Csv, csv),
+        ("--labels", args.labels.is_some(), FileFormat::Idx, idx),
+        ("--pool", args.pool, FileFormat::Idx, idx),
+    ];
+    for (flag, given, applies_to, what) in flags {
+        if given && format != applies_to {
+            bail!(
+                "{flag} applies to {what}, but `{}` is {}; drop {flag}",
+                path.display(),
+                match format {
+                    FileFormat::Csv => "a CSV file",
+                    FileFormat::Libsvm => "a LIBSVM file",
+                    FileFormat::Idx => "an IDX file",
+                }
+            );
+        }
+    }
+    Ok(())
+}
+
 /// A file read as a table, with what the run records about it.
 pub struct LoadedTable {
     pub table: Table,
@@ -171,10 +202,11 @@ pub fn load_table(args: &DataArgs, default: &str) -> Result<LoadedTable> {
         }
         Source::File(path) => {
             let opts = file_options(args);
-            let table = load_file(&path, &opts).map_err(|e| anyhow!("{e}"))?;
-            let bytes = std::fs::read(&path).unwrap_or_default();
-            let abs = std::fs::canonicalize(&path).unwrap_or(path.clone());
+            let bytes = read_file(&path).map_err(|e| anyhow!("{e}"))?;
             let format = zo_sim::dataset::detect_format(&path, &bytes);
+            refuse_options_for_format(args, &path, format)?;
+            let table = load_bytes(&path, &bytes, &opts).map_err(|e| anyhow!("{e}"))?;
+            let abs = std::fs::canonicalize(&path).unwrap_or(path.clone());
             let info = DatasetInfo {
                 name: table.name.clone(),
                 source: "file".into(),
@@ -301,6 +333,15 @@ pub fn prepare_with_test(train: &Dataset, test: &Dataset, n_in: usize) -> Prepar
     }
 }
 
+/// A shape with `n_in` inputs and `n_out` outputs that a virtual board accepts: `n_hid`
+/// hidden units, or fewer when the weights would not fit.
+pub fn fitting_shape(n_in: usize, n_hid: usize, n_out: usize) -> Option<zo_hdl::config::Shape> {
+    (1..=n_hid.max(1))
+        .rev()
+        .map(|h| zo_hdl::config::Shape::new(n_in, h, n_out))
+        .find(|s| s.check(crate::connect::VIRTUAL_AW).is_ok())
+}
+
 /// Refuses data that does not fit the device.
 pub fn check_fits(
     name: &str,
@@ -310,13 +351,16 @@ pub fn check_fits(
     virtual_board: bool,
 ) -> Result<()> {
     let hint = |n_in: usize, n_out: usize| {
-        if virtual_board {
-            format!(
-                "pass --shape {n_in}-{}-{n_out} for a virtual board that fits",
-                shape.n_hid
-            )
-        } else {
-            "use a board built with a larger network".to_string()
+        if !virtual_board {
+            return "use a board built with a larger network".to_string();
+        }
+        match fitting_shape(n_in, shape.n_hid, n_out) {
+            Some(s) => format!("pass --shape {s} for a virtual board that fits"),
+            None => format!(
+                "no zo network takes {n_in} inputs and {n_out} outputs (at most {} units per \
+                 layer and 4096 weights); use fewer features (IDX images: --pool) or classes",
+                zo_hdl::formats::MAX_FAN_IN
+            ),
         }
     };
     if n_features > shape.n_in {

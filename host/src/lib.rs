@@ -5,12 +5,14 @@
 //! weight files ([`weights`], [`npy`]), plots ([`plot`]) and the float baseline ([`baseline`]).
 //! The library never prints; `main.rs` does.
 pub mod link;
+pub mod lock;
 
 pub mod baseline;
 pub mod cli;
 pub mod connect;
 pub mod data;
 pub mod defaults;
+pub mod infer;
 pub mod npy;
 pub mod plot;
 pub mod rundir;

@@ -6,7 +6,8 @@
 //! is gone for good, Ctrl-C) leaves the partial directory, which `zo train --resume` continues.
 
 use crate::data::DatasetInfo;
-use crate::util::{weights_sha256, write_atomic};
+use crate::lock::RunLock;
+use crate::util::{fault, sync_dir, weights_sha256, write_atomic, write_atomic_at};
 use crate::weights::{self, InputScaling, Sidecar, SplitInfo};
 use anyhow::{anyhow, bail, Context, Result};
 use serde::{Deserialize, Serialize};
@@ -67,6 +68,43 @@ pub struct RunConfig {
 }
 
 impl RunConfig {
+    /// The checks the command line applies to the same settings, for a config read back
+    /// from disk (an edited config.json must not bypass them).
+    pub fn validate(&self) -> Result<()> {
+        let fix = "restore the file, or start a new run with the settings as flags";
+        if !(1..=32767).contains(&self.sigma) {
+            bail!("sigma {} is outside 1..=32767; {fix}", self.sigma);
+        }
+        if self.eta_mant == 0 {
+            bail!("eta_mant 0 is outside 1..=255; {fix}");
+        }
+        if self.eta_shift > 31 {
+            bail!("eta_shift {} is outside 0..=31; {fix}", self.eta_shift);
+        }
+        if self.batch == 0 {
+            bail!("batch 0 is outside 1..=65535; {fix}");
+        }
+        if !(1..=100_000).contains(&self.epochs) {
+            bail!("epochs {} is outside 1..=100000; {fix}", self.epochs);
+        }
+        if !matches!(self.estimator.as_str(), "np" | "wp") {
+            bail!("estimator `{}` is not np or wp; {fix}", self.estimator);
+        }
+        if !matches!(self.loss.as_str(), "ce" | "mse") {
+            bail!("loss `{}` is not ce or mse; {fix}", self.loss);
+        }
+        if let Some(f) = self.test_fraction {
+            if !(f > 0.0 && f < 1.0) {
+                bail!("test_fraction {f} is not strictly between 0 and 1; {fix}");
+            }
+        }
+        if self.test_fraction.is_none() && self.test_data.is_none() {
+            bail!("neither test_fraction nor test_data is set; {fix}");
+        }
+        self.shape()?;
+        Ok(())
+    }
+
     pub fn shape(&self) -> Result<Shape> {
         crate::cli::parse_shape(&self.device.shape)
             .map_err(|e| anyhow!("config.json: device shape: {e}"))
@@ -171,7 +209,7 @@ impl Summary {
     }
 }
 
-/// A run directory being written.
+/// A run directory being written, locked for the life of the run.
 pub struct RunDir {
     /// Where files are written now (`.NAME.partial`).
     pub work: PathBuf,
@@ -179,9 +217,11 @@ pub struct RunDir {
     pub target: PathBuf,
     /// A finished run being extended: replaced by `work` at the end.
     replaces: bool,
+    _lock: RunLock,
 }
 
-fn partial_of(target: &Path) -> PathBuf {
+/// `.NAME.partial` next to `target`.
+pub fn partial_of(target: &Path) -> PathBuf {
     let name = target
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -206,6 +246,11 @@ pub fn is_partial(dir: &Path) -> bool {
         .unwrap_or(false)
 }
 
+/// Whether `dir` looks like a run directory of `zo train` (finished or partial).
+pub fn is_run_dir(dir: &Path) -> bool {
+    dir.join("config.json").is_file() || dir.join("epochs.jsonl").is_file() || is_partial(dir)
+}
+
 /// The target of a partial directory `.NAME.partial`.
 fn target_of_partial(dir: &Path) -> PathBuf {
     let n = dir
@@ -220,9 +265,50 @@ fn target_of_partial(dir: &Path) -> PathBuf {
     dir.with_file_name(name)
 }
 
+/// The final directory of a run given as `--resume DIR` (itself, or NAME for `.NAME.partial`).
+pub fn target_of(dir: &Path) -> PathBuf {
+    if is_partial(dir) {
+        target_of_partial(dir)
+    } else {
+        dir.to_path_buf()
+    }
+}
+
+/// Takes the lock of the run that `--resume DIR` continues.
+pub fn lock_for_resume(dir: &Path) -> Result<RunLock> {
+    check_exists(dir)?;
+    Ok(RunLock::acquire(&target_of(dir))?)
+}
+
+/// Removes the temporary files a killed checkpoint left (`.*.tmp`).
+fn remove_temp_files(dir: &Path) {
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') && name.ends_with(".tmp") {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+}
+
 impl RunDir {
-    /// Checks that a new run can be written at `target` (nothing is created yet).
+    /// Checks that a new run can be written at `target`, under its lock: refuses a live run
+    /// (naming its pid), an existing directory and an interrupted run; removes a partial
+    /// directory that stopped before its first epoch.
     pub fn check_new(target: &Path) -> Result<()> {
+        let parent = target
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        if !parent.is_dir() {
+            return Ok(()); // nothing can be there yet
+        }
+        let _lock = RunLock::acquire(target)?;
+        Self::check_new_locked(target)
+    }
+
+    fn check_new_locked(target: &Path) -> Result<()> {
         if target.exists() {
             bail!(
                 "run directory {} already exists; choose another --out or continue it with --resume {}",
@@ -232,7 +318,7 @@ impl RunDir {
         }
         let partial = partial_of(target);
         if partial.exists() && !has_epochs(&partial) {
-            // Stopped before its first checkpoint: nothing in it can be continued.
+            // Stopped before its first checkpoint, and not live: we hold the lock.
             let _ = std::fs::remove_dir_all(&partial);
         }
         if partial.exists() {
@@ -245,34 +331,38 @@ impl RunDir {
         Ok(())
     }
 
-    /// Creates `.NAME.partial` next to `target`.
+    /// Locks `target` and creates `.NAME.partial` next to it.
     pub fn create(target: &Path) -> Result<Self> {
-        Self::check_new(target)?;
-        let work = partial_of(target);
-        if let Some(parent) = work.parent().filter(|p| !p.as_os_str().is_empty()) {
+        if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)
                 .with_context(|| format!("cannot create the directory {}", parent.display()))?;
         }
+        let lock = RunLock::acquire(target)?;
+        let work = partial_of(target);
+        Self::check_new_locked(target)?;
         std::fs::create_dir(&work)
             .with_context(|| format!("cannot create the run directory {}", work.display()))?;
         Ok(Self {
             work,
             target: target.to_path_buf(),
             replaces: false,
+            _lock: lock,
         })
     }
 
-    /// Opens an existing run for `--resume`: a partial directory is continued in place; a
-    /// finished one is copied to its partial directory and replaced at the end.
-    pub fn reopen(dir: &Path) -> Result<Self> {
+    /// Opens an existing run for `--resume` under its lock: a partial directory is continued
+    /// in place; a finished one is copied to its partial directory and replaced at the end.
+    pub fn reopen(dir: &Path, lock: RunLock) -> Result<Self> {
         if is_partial(dir) {
             // An interrupted new run, or an interrupted continuation of a finished one.
             let target = target_of_partial(dir);
             let replaces = target.exists();
+            remove_temp_files(dir);
             return Ok(Self {
                 work: dir.to_path_buf(),
                 target,
                 replaces,
+                _lock: lock,
             });
         }
         let work = partial_of(dir);
@@ -288,11 +378,14 @@ impl RunDir {
         let copy = || -> std::io::Result<()> {
             for entry in std::fs::read_dir(dir)? {
                 let entry = entry?;
-                if entry.file_type()?.is_file() {
-                    std::fs::copy(entry.path(), work.join(entry.file_name()))?;
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if entry.file_type()?.is_file() && !name.ends_with(".tmp") {
+                    let to = work.join(entry.file_name());
+                    std::fs::copy(entry.path(), &to)?;
+                    std::fs::File::open(&to)?.sync_all()?;
                 }
             }
-            Ok(())
+            sync_dir(&work)
         };
         if let Err(e) = copy() {
             let _ = std::fs::remove_dir_all(&work);
@@ -302,6 +395,7 @@ impl RunDir {
             work,
             target: dir.to_path_buf(),
             replaces: true,
+            _lock: lock,
         })
     }
 
@@ -311,7 +405,8 @@ impl RunDir {
             .with_context(|| format!("cannot write {}", p.display()))
     }
 
-    /// Rewrites `epochs.jsonl` with `records` (drops a line cut short by a crash).
+    /// Rewrites `epochs.jsonl` with `records` (drops a line cut short by a crash, duplicates
+    /// and epochs after the checkpoint).
     pub fn rewrite_epochs(&self, records: &[EpochRecord]) -> Result<()> {
         let mut text = String::new();
         for r in records {
@@ -322,8 +417,34 @@ impl RunDir {
         write_atomic(&p, text.as_bytes()).with_context(|| format!("cannot write {}", p.display()))
     }
 
-    /// Saves the weights after an epoch, then appends its record (the record is the commit).
+    /// Commits an epoch: its line is appended to `epochs.jsonl` and synced, then the three
+    /// weight files are replaced one by one (each synced, then renamed). A kill or a failed
+    /// write at any step leaves weights that match one of the epochs in `epochs.jsonl`, and
+    /// [`read_run`] resumes from that one.
     pub fn checkpoint(&self, cfg: &RunConfig, record: &EpochRecord, w: &[i16]) -> Result<()> {
+        let e = record.epoch;
+        let p = self.work.join("epochs.jsonl");
+        let line = format!("{}\n", serde_json::to_string(record)?);
+        let append = || -> std::io::Result<()> {
+            fault("line", e)?;
+            let mut f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&p)?;
+            let (head, tail) = line.as_bytes().split_at(line.len() / 2);
+            f.write_all(head)?;
+            fault("half-line", e)?;
+            f.write_all(tail)?;
+            f.sync_all()
+        };
+        append().with_context(|| format!("cannot append to {}", p.display()))?;
+        self.save_weights(cfg, e, w)?;
+        fault("done", e).context("after the checkpoint")?;
+        Ok(())
+    }
+
+    /// Writes `weights.npy`, `weights.json` and `weights_readable.json` for epoch `epoch`.
+    pub fn save_weights(&self, cfg: &RunConfig, epoch: u32, w: &[i16]) -> Result<()> {
         let shape = cfg.shape()?;
         let mut sidecar = Sidecar::new(shape, w);
         sidecar.dataset = Some(
@@ -338,21 +459,39 @@ impl RunDir {
             seed: cfg.seed,
             test_fraction: f,
         });
-        sidecar.epoch = Some(record.epoch);
-        weights::save(&self.work.join("weights.npy"), shape, w, &sidecar)?;
-        let p = self.work.join("epochs.jsonl");
-        let mut f = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&p)
-            .with_context(|| format!("cannot open {}", p.display()))?;
-        writeln!(f, "{}", serde_json::to_string(record)?)
-            .with_context(|| format!("cannot append to {}", p.display()))?;
+        sidecar.epoch = Some(epoch);
+        let npy_path = self.work.join("weights.npy");
+        let (json, readable) = weights::companion_paths(&npy_path);
+        let files = [
+            (npy_path, crate::npy::encode_i16(w, &[w.len()]), "npy"),
+            (
+                json,
+                serde_json::to_string_pretty(&sidecar)?.into_bytes(),
+                "json",
+            ),
+            (
+                readable,
+                weights::readable_json(shape, w).into_bytes(),
+                "readable",
+            ),
+        ];
+        // Only weights.npy must survive a power cut for --resume, and only in one of its
+        // versions: a rename lost with the power leaves an older checkpoint, which resume
+        // finds by its sha256 in epochs.jsonl. The sidecars are rewritten with each checkpoint.
+        for (path, bytes, point) in files {
+            write_atomic_at(&path, &bytes, Some((point, epoch)), point == "npy")
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
         Ok(())
     }
 
     /// Renames the work directory to the target.
     pub fn finish(self) -> Result<PathBuf> {
+        let rename = |from: &Path, to: &Path| {
+            std::fs::rename(from, to)
+                .with_context(|| format!("cannot rename {} to {}", from.display(), to.display()))
+        };
+        sync_dir(&self.work).with_context(|| format!("cannot sync {}", self.work.display()))?;
         if self.replaces {
             let old = self.target.with_file_name(format!(
                 ".{}.old",
@@ -362,26 +501,19 @@ impl RunDir {
                     .unwrap_or_default()
             ));
             let _ = std::fs::remove_dir_all(&old);
-            std::fs::rename(&self.target, &old)
-                .with_context(|| format!("cannot move {} aside", self.target.display()))?;
-            std::fs::rename(&self.work, &self.target).with_context(|| {
-                format!(
-                    "cannot rename {} to {}",
-                    self.work.display(),
-                    self.target.display()
-                )
-            })?;
+            rename(&self.target, &old)?;
+            rename(&self.work, &self.target)?;
             let _ = std::fs::remove_dir_all(&old);
         } else {
-            std::fs::rename(&self.work, &self.target).with_context(|| {
-                format!(
-                    "cannot rename {} to {}",
-                    self.work.display(),
-                    self.target.display()
-                )
-            })?;
+            rename(&self.work, &self.target)?;
         }
-        Ok(self.target)
+        let parent = self
+            .target
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        sync_dir(parent).with_context(|| format!("cannot sync {}", parent.display()))?;
+        Ok(self.target.clone())
     }
 
     /// Removes the work directory (a run that failed before its first checkpoint).
@@ -393,18 +525,57 @@ impl RunDir {
 /// What `--resume` reads back.
 pub struct Resumed {
     pub config: RunConfig,
+    /// Epochs 1..=N, N being the epoch of the checkpointed weights.
     pub records: Vec<EpochRecord>,
     pub weights: Vec<i16>,
 }
 
-/// Reads a run directory: its config, its epochs and the last checkpoint, which must agree.
-pub fn read_run(dir: &Path) -> Result<Resumed> {
+/// The epochs of `epochs.jsonl` by number: lines cut short are skipped, a duplicated epoch
+/// counts once, and the list ends before the first missing epoch.
+pub fn parse_epochs(text: &str) -> Vec<EpochRecord> {
+    let mut by_epoch = std::collections::BTreeMap::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        if let Ok(r) = serde_json::from_str::<EpochRecord>(line) {
+            by_epoch.insert(r.epoch, r);
+        }
+    }
+    let mut records = Vec::new();
+    for (k, (epoch, r)) in by_epoch.into_iter().enumerate() {
+        if epoch != k as u32 + 1 {
+            break;
+        }
+        records.push(r);
+    }
+    records
+}
+
+/// Refuses a `--resume DIR` that does not exist, pointing to `.NAME.partial` when a run
+/// into NAME was interrupted.
+pub fn check_exists(dir: &Path) -> Result<()> {
     if !dir.is_dir() {
+        let partial = partial_of(dir);
+        if !is_partial(dir) && partial.is_dir() {
+            bail!(
+                "--resume {}: the run did not finish; its directory is {}: continue it with \
+                 `zo train --resume {}`",
+                dir.display(),
+                partial.display(),
+                partial.display()
+            );
+        }
         bail!(
             "--resume {}: no such run directory; pass a directory written by `zo train`",
             dir.display()
         );
     }
+    Ok(())
+}
+
+/// Reads a run directory: its config, its epochs and the checkpointed weights. The run
+/// resumes from the last epoch whose `weights_sha256` the weights match (later lines were
+/// written by a checkpoint that did not finish).
+pub fn read_run(dir: &Path) -> Result<Resumed> {
+    check_exists(dir)?;
     let cfg_path = dir.join("config.json");
     let text = std::fs::read_to_string(&cfg_path).map_err(|_| {
         anyhow!(
@@ -418,33 +589,39 @@ pub fn read_run(dir: &Path) -> Result<Resumed> {
             dir.display()
         )
     })?;
-    let mut records = Vec::new();
-    if let Ok(text) = std::fs::read_to_string(dir.join("epochs.jsonl")) {
-        for line in text.lines().filter(|l| !l.trim().is_empty()) {
-            match serde_json::from_str::<EpochRecord>(line) {
-                Ok(r) => records.push(r),
-                Err(_) => break, // a line cut short by a crash: the checkpoint before it counts
-            }
-        }
-    }
-    let Some(last) = records.last() else {
+    config
+        .validate()
+        .map_err(|e| anyhow!("--resume {}: config.json: {e}", dir.display()))?;
+    let mut records =
+        parse_epochs(&std::fs::read_to_string(dir.join("epochs.jsonl")).unwrap_or_default());
+    if records.is_empty() {
         bail!(
             "--resume {}: the run has no completed epoch; start it again without --resume",
             dir.display()
         );
-    };
-    let loaded = weights::load(&dir.join("weights.npy"))?;
-    if weights_sha256(&loaded.values) != last.weights_sha256 {
-        bail!(
-            "--resume {}: weights.npy does not match epoch {} in epochs.jsonl (the run stopped \
-             while checkpointing); the run cannot be continued",
-            dir.display(),
-            last.epoch
-        );
     }
+    let npy_path = dir.join("weights.npy");
+    let bytes = std::fs::read(&npy_path).map_err(|e| {
+        anyhow!(
+            "--resume {}: cannot read weights.npy ({e}); the run cannot be continued",
+            dir.display()
+        )
+    })?;
+    let (_, values) = crate::npy::decode_i16(&bytes)
+        .map_err(|e| anyhow!("--resume {}: weights.npy: {e}", dir.display()))?;
+    let sha = weights_sha256(&values);
+    let Some(k) = records.iter().rposition(|r| r.weights_sha256 == sha) else {
+        bail!(
+            "--resume {}: weights.npy matches none of the {} epochs in epochs.jsonl; the run \
+             cannot be continued",
+            dir.display(),
+            records.len()
+        );
+    };
+    records.truncate(k + 1);
     Ok(Resumed {
         config,
         records,
-        weights: loaded.values,
+        weights: values,
     })
 }

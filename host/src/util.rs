@@ -2,27 +2,123 @@
 
 use sha2::{Digest, Sha256};
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-/// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so
-/// that a reader never sees a half-written file.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
+/// The temporary file `write_atomic` writes `path` through: `.NAME.tmp` next to it.
+pub fn tmp_path(path: &Path) -> PathBuf {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp = match dir {
-        Some(d) => d.join(format!(".{name}.tmp")),
-        None => Path::new(&format!(".{name}.tmp")).to_path_buf(),
+    path.with_file_name(format!(".{name}.tmp"))
+}
+
+/// Flushes a directory's entries (a rename or a new file in it) to the disk.
+pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
     };
-    {
+    std::fs::File::open(dir)?.sync_all()
+}
+
+pub fn parent_of(path: &Path) -> &Path {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+/// Writes `bytes` into `.NAME.tmp` and syncs it to the disk. A failed write removes the
+/// temporary file.
+fn write_tmp(path: &Path, bytes: &[u8], sync: bool) -> std::io::Result<PathBuf> {
+    let tmp = tmp_path(path);
+    let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
-        // No fsync: the rename keeps readers from seeing half a file if the process dies;
-        // surviving a power cut is not worth a sync per epoch.
         f.write_all(bytes)?;
+        if sync {
+            f.sync_all()?;
+        }
+        Ok(())
+    })();
+    match result {
+        Ok(()) => Ok(tmp),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
     }
-    std::fs::rename(&tmp, path)
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory, synced to the
+/// disk, and a rename (then the directory is synced): a kill or a full disk at any instant
+/// leaves either the old file or the new one, never half of one.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_atomic_at(path, bytes, None, true)?;
+    sync_dir(parent_of(path))
+}
+
+/// As [`write_atomic`], with a fault injection point (`ZO_FAULT`, see [`fault`]) between the
+/// temporary file and the rename, the temporary file synced only with `sync`, and without
+/// syncing the directory (the caller does, once for several files).
+pub fn write_atomic_at(
+    path: &Path,
+    bytes: &[u8],
+    point: Option<(&str, u32)>,
+    sync: bool,
+) -> std::io::Result<()> {
+    let tmp = write_tmp(path, bytes, sync)?;
+    if let Some((name, epoch)) = point {
+        if let Err(e) = fault(name, epoch) {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+    }
+    if let Err(e) = std::fs::rename(&tmp, path) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    Ok(())
+}
+
+/// Writes a new file atomically and refuses (with `AlreadyExists`) when `path` exists, even
+/// when another process creates it at the same moment (a hard link never replaces a file).
+pub fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = write_tmp(path, bytes, true)?;
+    let linked = std::fs::hard_link(&tmp, path);
+    let _ = std::fs::remove_file(&tmp);
+    linked?;
+    sync_dir(parent_of(path))
+}
+
+/// Fault injection for the tests of what a kill or a full disk leaves behind:
+/// `ZO_FAULT=kill:POINT:EPOCH` sends the process SIGKILL at `POINT` of epoch `EPOCH`'s
+/// checkpoint, `ZO_FAULT=fail:POINT:EPOCH` makes that step fail as on a full disk. Without
+/// `ZO_FAULT` (or at any other point) it does nothing.
+pub fn fault(point: &str, epoch: u32) -> std::io::Result<()> {
+    let Ok(spec) = std::env::var("ZO_FAULT") else {
+        return Ok(());
+    };
+    let mut parts = spec.splitn(3, ':');
+    let (Some(action), Some(at), Some(e)) = (parts.next(), parts.next(), parts.next()) else {
+        return Ok(());
+    };
+    if at != point || e.parse::<u32>().ok() != Some(epoch) {
+        return Ok(());
+    }
+    match action {
+        "kill" => {
+            // SAFETY: getpid and kill have no preconditions; SIGKILL ends the process here.
+            unsafe {
+                libc::kill(libc::getpid(), libc::SIGKILL);
+            }
+            Ok(())
+        }
+        "fail" => Err(std::io::Error::other(format!(
+            "No space left on device (ZO_FAULT at {point} of epoch {epoch})"
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// Lower-case hex SHA-256 of `bytes`.

@@ -3,7 +3,7 @@
 //! classes) and `NAME_readable.json` (the same weights as floats, per layer).
 
 use crate::npy;
-use crate::util::{weights_sha256, write_atomic};
+use crate::util::{weights_sha256, write_atomic, write_new};
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -132,8 +132,15 @@ pub fn companion_paths(npy: &Path) -> (PathBuf, PathBuf) {
     )
 }
 
-/// Writes `NAME.npy`, `NAME.json` and `NAME_readable.json`, each atomically.
-pub fn save(npy_path: &Path, shape: Shape, w: &[i16], sidecar: &Sidecar) -> Result<()> {
+/// Writes `NAME.npy`, `NAME.json` and `NAME_readable.json`, each atomically. Without
+/// `replace`, an existing file is never overwritten (the write fails instead).
+pub fn save(
+    npy_path: &Path,
+    shape: Shape,
+    w: &[i16],
+    sidecar: &Sidecar,
+    replace: bool,
+) -> Result<()> {
     if w.len() != shape.n_weights() {
         bail!(
             "internal: {} weights for a {shape} network that has {}",
@@ -143,7 +150,12 @@ pub fn save(npy_path: &Path, shape: Shape, w: &[i16], sidecar: &Sidecar) -> Resu
     }
     let (json, readable) = companion_paths(npy_path);
     let write = |p: &Path, bytes: &[u8]| {
-        write_atomic(p, bytes).with_context(|| format!("cannot write {}", p.display()))
+        let written = if replace {
+            write_atomic(p, bytes)
+        } else {
+            write_new(p, bytes)
+        };
+        written.with_context(|| format!("cannot write {}", p.display()))
     };
     write(npy_path, &npy::encode_i16(w, &[w.len()]))?;
     write(
@@ -221,6 +233,14 @@ pub fn load(path: &Path) -> Result<Loaded> {
                 json.display(),
                 s.shape,
                 s.net_shape().n_weights()
+            );
+        }
+        if s.sha256 != weights_sha256(&values) {
+            bail!(
+                "{} does not hold the weights its sidecar {} describes (their sha256 differ); \
+                 the files do not belong together: restore them from the run or pull them again",
+                path.display(),
+                json.display()
             );
         }
         Some(s)

@@ -72,6 +72,81 @@ fn fixtures(dir: &TempDir) {
     });
     dir.write("short.npy", zo_host::npy::encode_i16(&[1; 10], &[10]));
     dir.write("matrix.npy", zo_host::npy::encode_i16(&[1; 10], &[2, 5]));
+    // Issue 12: special files, huge and compressed files, IDX variants, weights that do not
+    // belong together.
+    let fifo = std::ffi::CString::new(dir.join("fifo").display().to_string()).unwrap();
+    // SAFETY: a valid C string; the FIFO has no writer, so opening it would block.
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+    std::fs::File::create(dir.join("huge.csv"))
+        .unwrap()
+        .set_len(600 << 20)
+        .unwrap(); // sparse: no disk used
+    dir.write("gz.csv", [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3]);
+    dir.write("huge-index.svm", "1 1:0.5 4000000000:1\n2 1:0.5\n");
+    dir.write("index-255.svm", "1 1:0.5 255:1\n2 1:0.5\n");
+    dir.write("ok.svm", "1 1:0.5 2:1\n2 1:0.25\n1 2:0.5\n2 1:1\n");
+    dir.write("neg-index.svm", "1 -3:0.5\n2 1:0.5\n");
+    dir.write("dup-header.csv", "a,b,a,label\n1,2,3,x\n4,5,6,y\n");
+    dir.write("dup-label-name.csv", "x,label,label\n1,a,b\n2,b,a\n");
+    dir.write("ok.csv", "x,y,label\n1,2,a\n3,4,b\n5,6,a\n7,8,b\n");
+    let wide: Vec<String> = (0..300).map(|i| i.to_string()).collect();
+    dir.write(
+        "wide.csv",
+        format!("{},a\n{},b\n", wide.join(","), wide.join(",")),
+    );
+    let idx = |magic: [u8; 4], dims: &[u32], data: &[u8]| {
+        let mut v = magic.to_vec();
+        for d in dims {
+            v.extend_from_slice(&d.to_be_bytes());
+        }
+        v.extend_from_slice(data);
+        v
+    };
+    dir.write(
+        "float-images-idx3-ubyte",
+        idx([0, 0, 0x0d, 3], &[1, 1, 1], &[0, 0, 0, 0]),
+    );
+    dir.write(
+        "two-images-idx3-ubyte",
+        idx([0, 0, 8, 3], &[2, 2, 2], &[1; 8]),
+    );
+    dir.write("two-labels-idx1-ubyte", idx([0, 0, 8, 1], &[2], &[0, 1]));
+    dir.write("three-labels", idx([0, 0, 8, 1], &[3], &[0, 1, 1]));
+    dir.write("bad-magic-labels", idx([1, 2, 8, 1], &[2], &[0, 1]));
+    dir.write("cut-labels", idx([0, 0, 8, 1], &[5], &[0, 1]));
+    dir.write(
+        "odd-images-idx3-ubyte",
+        idx([0, 0, 8, 3], &[2, 3, 3], &[1; 18]),
+    );
+    dir.write("odd-labels-idx1-ubyte", idx([0, 0, 8, 1], &[2], &[0, 1]));
+    dir.write("gz-images-idx3-ubyte", [0x1f, 0x8b, 8, 0, 0, 0]);
+    {
+        use zo_hdl::config::Shape;
+        use zo_host::weights::{save, InputScaling, Sidecar};
+        let shape = Shape::new(64, 32, 10);
+        let w = vec![1i16; shape.n_weights()];
+        let mut sc = Sidecar::new(shape, &w);
+        let rows = vec![vec![0.0; 4], vec![1.0; 4]];
+        sc.input = Some(InputScaling::fit_rows(&rows, 4, &[0, 1]));
+        save(&dir.join("four.npy"), shape, &w, &sc, false).unwrap();
+        save(
+            &dir.join("taken.npy"),
+            shape,
+            &w,
+            &Sidecar::new(shape, &w),
+            false,
+        )
+        .unwrap();
+        let mut other = Sidecar::new(shape, &w);
+        other.sha256 = "0".repeat(64);
+        save(&dir.join("mismatch.npy"), shape, &w, &other, false).unwrap();
+    }
+    dir.write("side.json", "{}");
+    std::fs::create_dir_all(dir.join("fakerun")).unwrap();
+    dir.write("fakerun/config.json", "{}");
+    std::fs::create_dir_all(dir.join(".stale.partial")).unwrap();
+    dir.write(".stale.partial/config.json", "{}");
+    std::fs::create_dir_all(dir.join("dir.npy")).unwrap();
     std::fs::create_dir_all(dir.join("somedir")).unwrap();
     std::fs::create_dir_all(dir.join("notarun")).unwrap();
     std::fs::create_dir_all(dir.join("exists")).unwrap();
@@ -549,6 +624,406 @@ const CASES: &[Case] = &[
         1,
         &["--split test needs the split"],
     ),
+    // Issue 12: special and oversized files.
+    case(
+        "FIFO without a writer",
+        &["train", "--dataset", "fifo"],
+        1,
+        &[
+            "`fifo` is a FIFO",
+            "not a regular file",
+            "save the data to a file",
+        ],
+    ),
+    case(
+        "FIFO as test data",
+        &["train", "--dataset", "ok.csv", "--test-data", "fifo"],
+        1,
+        &["FIFO", "not a regular file"],
+    ),
+    case(
+        "FIFO for infer",
+        &["infer", "--weights", "taken.npy", "--dataset", "fifo"],
+        1,
+        &["FIFO"],
+    ),
+    case(
+        "FIFO for baseline",
+        &["baseline", "--dataset", "fifo"],
+        1,
+        &["FIFO"],
+    ),
+    case(
+        "/dev/zero",
+        &["train", "--dataset", "/dev/zero"],
+        1,
+        &["`/dev/zero` is a character device", "not a regular file"],
+    ),
+    case(
+        "/dev/zero for baseline",
+        &["baseline", "--dataset", "/dev/zero"],
+        1,
+        &["character device"],
+    ),
+    case(
+        "/dev/null",
+        &["train", "--dataset", "/dev/null"],
+        1,
+        &["character device"],
+    ),
+    case(
+        "/dev/zero as IDX labels",
+        &[
+            "train",
+            "--dataset",
+            "two-images-idx3-ubyte",
+            "--labels",
+            "/dev/zero",
+        ],
+        1,
+        &["`/dev/zero` is a character device"],
+    ),
+    case(
+        "FIFO as IDX labels",
+        &[
+            "train",
+            "--dataset",
+            "two-images-idx3-ubyte",
+            "--labels",
+            "fifo",
+        ],
+        1,
+        &["`fifo` is a FIFO"],
+    ),
+    case(
+        "file over the size limit",
+        &["train", "--dataset", "huge.csv"],
+        1,
+        &["huge.csv", "larger than 512 MiB"],
+    ),
+    case(
+        "file over the size limit for infer",
+        &["infer", "--weights", "taken.npy", "--dataset", "huge.csv"],
+        1,
+        &["larger than 512 MiB"],
+    ),
+    case(
+        "gzip file",
+        &["train", "--dataset", "gz.csv"],
+        1,
+        &["gzip-compressed", "gunzip"],
+    ),
+    case(
+        "gzip IDX file",
+        &["train", "--dataset", "gz-images-idx3-ubyte"],
+        1,
+        &["gzip-compressed"],
+    ),
+    case(
+        "invalid utf-8 names the byte",
+        &["train", "--dataset", "latin1.csv"],
+        1,
+        &["not a text file in UTF-8", "byte 0xe9", "iconv"],
+    ),
+    // LIBSVM indices.
+    case(
+        "huge sparse index",
+        &["train", "--dataset", "huge-index.svm"],
+        1,
+        &[
+            "index 4000000000 is larger than 254",
+            "the most inputs a zo device takes",
+        ],
+    ),
+    case(
+        "huge sparse index for baseline",
+        &["baseline", "--dataset", "huge-index.svm"],
+        1,
+        &["index 4000000000 is larger than 254"],
+    ),
+    case(
+        "huge sparse index for infer",
+        &[
+            "infer",
+            "--weights",
+            "taken.npy",
+            "--dataset",
+            "huge-index.svm",
+        ],
+        1,
+        &["index 4000000000"],
+    ),
+    case(
+        "sparse index just over the fan-in",
+        &["train", "--dataset", "index-255.svm"],
+        1,
+        &["index 255 is larger than 254"],
+    ),
+    case(
+        "negative sparse index",
+        &["train", "--dataset", "neg-index.svm"],
+        1,
+        &["index `-3` is not an integer >= 1"],
+    ),
+    // Flags that do not apply to the file's format.
+    case(
+        "--labels on CSV",
+        &["train", "--dataset", "ok.csv", "--labels", "ok.csv"],
+        1,
+        &[
+            "--labels applies to IDX image files",
+            "a CSV file",
+            "drop --labels",
+        ],
+    ),
+    case(
+        "--pool on CSV",
+        &["train", "--dataset", "ok.csv", "--pool"],
+        1,
+        &["--pool applies to IDX image files", "drop --pool"],
+    ),
+    case(
+        "--pool on LIBSVM",
+        &["train", "--dataset", "ok.svm", "--pool"],
+        1,
+        &["--pool applies to IDX", "a LIBSVM file"],
+    ),
+    case(
+        "--header on LIBSVM",
+        &["train", "--dataset", "ok.svm", "--header", "yes"],
+        1,
+        &["--header applies to CSV files", "a LIBSVM file"],
+    ),
+    case(
+        "--label-column on LIBSVM",
+        &["train", "--dataset", "ok.svm", "--label-column", "0"],
+        1,
+        &["--label-column applies to CSV files"],
+    ),
+    case(
+        "--header on IDX",
+        &[
+            "train",
+            "--dataset",
+            "two-images-idx3-ubyte",
+            "--header",
+            "no",
+        ],
+        1,
+        &["--header applies to CSV files", "an IDX file"],
+    ),
+    case(
+        "--label-column on IDX",
+        &[
+            "train",
+            "--dataset",
+            "two-images-idx3-ubyte",
+            "--label-column",
+            "last",
+        ],
+        1,
+        &["--label-column applies to CSV files"],
+    ),
+    case(
+        "--pool on CSV for baseline",
+        &["baseline", "--dataset", "ok.csv", "--pool"],
+        1,
+        &["--pool applies to IDX"],
+    ),
+    case(
+        "--labels on CSV for infer",
+        &[
+            "infer",
+            "--weights",
+            "taken.npy",
+            "--dataset",
+            "ok.csv",
+            "--labels",
+            "x",
+        ],
+        1,
+        &["--labels applies to IDX"],
+    ),
+    // CSV headers.
+    case(
+        "duplicate header names",
+        &["train", "--dataset", "dup-header.csv"],
+        1,
+        &["names column `a` twice", "columns 0 and 2", "distinct name"],
+    ),
+    case(
+        "duplicate label column name",
+        &[
+            "train",
+            "--dataset",
+            "dup-label-name.csv",
+            "--label-column",
+            "label",
+        ],
+        1,
+        &["names column `label` twice"],
+    ),
+    // IDX files.
+    case(
+        "float IDX",
+        &["train", "--dataset", "float-images-idx3-ubyte"],
+        1,
+        &["element type 0x0d is not unsigned bytes"],
+    ),
+    case(
+        "IDX label file with a bad magic names the label file",
+        &[
+            "train",
+            "--dataset",
+            "two-images-idx3-ubyte",
+            "--labels",
+            "bad-magic-labels",
+        ],
+        1,
+        &["bad-magic-labels", "label file", "magic number"],
+    ),
+    case(
+        "IDX label count names the label file",
+        &[
+            "train",
+            "--dataset",
+            "two-images-idx3-ubyte",
+            "--labels",
+            "three-labels",
+        ],
+        1,
+        &["three-labels", "3 labels for the 2 images"],
+    ),
+    case(
+        "IDX label file cut short names the label file",
+        &[
+            "train",
+            "--dataset",
+            "two-images-idx3-ubyte",
+            "--labels",
+            "cut-labels",
+        ],
+        1,
+        &["cut-labels", "announces 5 bytes"],
+    ),
+    case(
+        "IDX pooling of odd images",
+        &["train", "--dataset", "odd-images-idx3-ubyte", "--pool"],
+        1,
+        &["3x3 images cannot be pooled", "drop --pool"],
+    ),
+    // Shapes the hints suggest must be accepted.
+    case(
+        "hint keeps within 4096 weights",
+        &["train", "--dataset", "digits", "--shape", "16-64-10"],
+        1,
+        &["pass --shape 64-54-10"],
+    ),
+    case(
+        "no shape fits 300 features",
+        &["train", "--dataset", "wide.csv"],
+        1,
+        &["no zo network takes 300 inputs", "at most 254 units"],
+    ),
+    case(
+        "no shape fits 300 features for baseline",
+        &["baseline", "--dataset", "wide.csv"],
+        1,
+        &["no zo network takes 300 inputs"],
+    ),
+    // Mini-batches and the buffer.
+    case(
+        "batch over the buffer",
+        &["train", "--batch", "3000"],
+        1,
+        &[
+            "--batch 3000 is larger than the device's sample buffer (2048 samples)",
+            "--batch 2048 or less",
+        ],
+    ),
+    case(
+        "batch over a small buffer",
+        &["train", "--capacity", "16", "--batch", "32"],
+        1,
+        &["(16 samples)", "--capacity 32"],
+    ),
+    // Weight files.
+    case(
+        "pull over an existing file",
+        &["weights", "pull", "taken.npy"],
+        1,
+        &["taken.npy already exists", "--force"],
+    ),
+    case(
+        "pull over an existing sidecar",
+        &["weights", "pull", "side.npy"],
+        1,
+        &["side.json already exists", "--force"],
+    ),
+    case(
+        "pull into a run directory",
+        &["weights", "pull", "fakerun/weights.npy"],
+        1,
+        &["inside the run directory fakerun", "outside it"],
+    ),
+    case(
+        "pull into a run directory with --force",
+        &["weights", "pull", "fakerun/weights.npy", "--force"],
+        1,
+        &["inside the run directory"],
+    ),
+    case(
+        "pull into a partial run directory",
+        &["weights", "pull", ".stale.partial/w.npy", "--force"],
+        1,
+        &["inside the run directory"],
+    ),
+    case(
+        "pull into a missing directory",
+        &["weights", "pull", "no/such/dir/w.npy"],
+        1,
+        &["directory no/such/dir does not exist"],
+    ),
+    case(
+        "pull onto a directory",
+        &["weights", "pull", "dir.npy"],
+        1,
+        &["dir.npy is a directory"],
+    ),
+    case(
+        "push with a sidecar of other weights",
+        &["weights", "push", "mismatch.npy"],
+        1,
+        &["does not hold the weights its sidecar", "mismatch.json"],
+    ),
+    case(
+        "infer with a sidecar of other weights",
+        &["infer", "--weights", "mismatch.npy", "--dataset", "iris"],
+        1,
+        &["does not hold the weights its sidecar"],
+    ),
+    case(
+        "infer with weights of other features",
+        &["infer", "--weights", "four.npy", "--dataset", "wine"],
+        1,
+        &[
+            "trained on 4 features but `wine` has 13",
+            "pass the dataset the weights were trained on",
+        ],
+    ),
+    // Resume.
+    case(
+        "resume a run that does not exist",
+        &["train", "--resume", "nothing-here"],
+        1,
+        &["no such run directory"],
+    ),
+    case(
+        "resume a run without epochs",
+        &["train", "--resume", "fakerun"],
+        1,
+        &["--resume fakerun: config.json is not valid"],
+    ),
 ];
 
 fn check(dir: &TempDir, c: &Case, args: &[String], o: &std::process::Output) {
@@ -601,7 +1076,11 @@ fn check_inner(dir: &TempDir, c: &Case, args: &[String], o: &std::process::Outpu
         args.join(" ")
     );
     for e in entries(dir.path()) {
-        assert!(!e.ends_with(".partial"), "{}: left {e}", c.name);
+        assert!(
+            e == ".stale.partial" || !e.ends_with(".partial") && !e.ends_with(".lock"),
+            "{}: left {e}",
+            c.name
+        );
     }
 }
 
@@ -614,7 +1093,7 @@ fn args_for(c: &Case, dir: &Path) -> Vec<String> {
 
 #[test]
 fn bad_inputs_give_one_line_errors_and_leave_nothing_behind() {
-    assert!(CASES.len() >= 60, "{} cases", CASES.len());
+    assert!(CASES.len() >= 120, "{} cases", CASES.len());
     let mut failures = Vec::new();
     for c in CASES {
         let dir = TempDir::new("bad");

@@ -156,6 +156,48 @@ pub enum DatasetError {
         source: std::io::Error,
     },
 
+    /// A FIFO, device or socket was given where a file is needed.
+    #[error(
+        "`{path}` is a {kind}, not a regular file; save the data to a file and pass that file"
+    )]
+    NotRegular { path: String, kind: &'static str },
+
+    /// A file larger than [`MAX_FILE_BYTES`].
+    #[error(
+        "`{path}` is larger than {limit_mib} MiB, the most zo reads from a data file; pass a \
+         smaller file (a subset of its rows, or IDX images pooled beforehand)"
+    )]
+    TooLarge { path: String, limit_mib: u64 },
+
+    /// A gzip-compressed file.
+    #[error(
+        "`{name}` is gzip-compressed; decompress it first (`gunzip {name}`) and pass the result"
+    )]
+    Gzip { name: String },
+
+    /// Text that is not UTF-8.
+    #[error(
+        "`{name}` is not a text file in UTF-8 (byte 0x{byte:02x} at offset {offset} is not \
+         UTF-8); save it as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)"
+    )]
+    NotUtf8 {
+        name: String,
+        offset: usize,
+        byte: u8,
+    },
+
+    /// Two header columns with one name.
+    #[error(
+        "`{name}`: the header names column `{column}` twice (columns {first} and {second}); \
+         give every column a distinct name"
+    )]
+    DuplicateColumn {
+        name: String,
+        column: String,
+        first: usize,
+        second: usize,
+    },
+
     /// A directory was given where a file is needed.
     #[error("`{path}` is a directory; pass a data file (CSV, LIBSVM or IDX)")]
     IsDirectory { path: String },
@@ -611,13 +653,10 @@ impl Table {
         let mut distinct: Vec<&String> = labels.iter().collect();
         let numeric: Option<Vec<f64>> = labels.iter().map(|l| l.parse::<f64>().ok()).collect();
         if numeric.is_some() {
-            distinct.sort_by(|a, b| {
-                let (x, y) = (
-                    a.parse::<f64>().unwrap_or(0.0),
-                    b.parse::<f64>().unwrap_or(0.0),
-                );
-                x.total_cmp(&y).then_with(|| a.cmp(b))
-            });
+            let value = |s: &str| s.parse::<f64>().unwrap_or(0.0);
+            distinct.sort_by(|a, b| value(a).total_cmp(&value(b)).then_with(|| a.cmp(b)));
+            // `1` and `1.0` are one class, named by its first spelling in sorted order.
+            distinct.dedup_by(|a, b| value(a) == value(b));
         } else {
             distinct.sort();
         }
@@ -693,16 +732,62 @@ pub fn file_stem(path: &Path) -> String {
         .unwrap_or_else(|| path.display().to_string())
 }
 
-fn read_bytes(path: &Path) -> Result<Vec<u8>, DatasetError> {
-    if path.is_dir() {
-        return Err(DatasetError::IsDirectory {
-            path: path.display().to_string(),
+/// The largest data file zo reads (512 MiB).
+pub const MAX_FILE_BYTES: u64 = 512 << 20;
+
+/// The largest feature index of a LIBSVM file: the most inputs a zo device takes.
+pub const MAX_FEATURES: usize = zo_hdl::formats::MAX_FAN_IN;
+
+/// Reads a data file once. Refuses, before opening it, what is not a regular file (a FIFO
+/// would block, `/dev/zero` never ends) and files over [`MAX_FILE_BYTES`]; the read itself is
+/// bounded too, for a file that grows meanwhile.
+pub fn read_file(path: &Path) -> Result<Vec<u8>, DatasetError> {
+    use std::io::Read;
+    use std::os::unix::fs::FileTypeExt;
+    let shown = || path.display().to_string();
+    let io = |source| DatasetError::Io {
+        path: shown(),
+        source,
+    };
+    let meta = std::fs::metadata(path).map_err(io)?;
+    let ft = meta.file_type();
+    if ft.is_dir() {
+        return Err(DatasetError::IsDirectory { path: shown() });
+    }
+    if !ft.is_file() {
+        let kind = if ft.is_fifo() {
+            "FIFO (named pipe)"
+        } else if ft.is_char_device() {
+            "character device"
+        } else if ft.is_block_device() {
+            "block device"
+        } else if ft.is_socket() {
+            "socket"
+        } else {
+            "special file"
+        };
+        return Err(DatasetError::NotRegular {
+            path: shown(),
+            kind,
         });
     }
-    std::fs::read(path).map_err(|source| DatasetError::Io {
-        path: path.display().to_string(),
-        source,
-    })
+    let too_large = || DatasetError::TooLarge {
+        path: shown(),
+        limit_mib: MAX_FILE_BYTES >> 20,
+    };
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    std::fs::File::open(path)
+        .map_err(io)?
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_large());
+    }
+    Ok(bytes)
 }
 
 /// Which format a file holds.
@@ -726,7 +811,13 @@ impl FileFormat {
 /// Guesses the format: the IDX magic number, a `.svm`/`.libsvm`/`.svmlight` extension or
 /// `index:value` tokens after the first field of the first data line, else CSV.
 pub fn detect_format(path: &Path, bytes: &[u8]) -> FileFormat {
-    if bytes.len() >= 4 && bytes[0] == 0 && bytes[1] == 0 && bytes[2] == 0x08 {
+    // The IDX magic 00 00 with any of its element types (only 0x08 is read; idx_header
+    // names the others).
+    if bytes.len() >= 4
+        && bytes[0] == 0
+        && bytes[1] == 0
+        && matches!(bytes[2], 0x08 | 0x09 | 0x0b | 0x0c | 0x0d | 0x0e)
+    {
         return FileFormat::Idx;
     }
     let ext = path
@@ -757,11 +848,16 @@ pub fn detect_format(path: &Path, bytes: &[u8]) -> FileFormat {
 
 /// Loads a CSV, LIBSVM or IDX file ([`detect_format`]).
 pub fn load_file(path: &Path, opts: &FileOptions) -> Result<Table, DatasetError> {
-    let bytes = read_bytes(path)?;
+    let bytes = read_file(path)?;
+    load_bytes(path, &bytes, opts)
+}
+
+/// Parses the contents of `path`, already read with [`read_file`] (a file is read once).
+pub fn load_bytes(path: &Path, bytes: &[u8], opts: &FileOptions) -> Result<Table, DatasetError> {
     let name = path.display().to_string();
-    let mut table = match detect_format(path, &bytes) {
+    let mut table = match detect_format(path, bytes) {
         FileFormat::Idx => {
-            idx_header(&name, "image file", &bytes, 3)?;
+            idx_header(&name, "image file", bytes, 3)?;
             let labels_path = match &opts.idx_labels {
                 Some(p) => p.clone(),
                 None => idx_labels_path(path).ok_or_else(|| DatasetError::IdxNoLabels {
@@ -775,11 +871,25 @@ pub fn load_file(path: &Path, opts: &FileOptions) -> Result<Table, DatasetError>
                     tried: Some(labels_path.display().to_string()),
                 });
             }
-            let labels = read_bytes(&labels_path)?;
-            parse_idx(&name, &bytes, &labels, opts.pool)?
+            let labels = read_file(&labels_path)?;
+            // Errors in the label file name the label file.
+            let labels_name = labels_path.display().to_string();
+            let ldims = idx_header(&labels_name, "label file", &labels, 1)?;
+            let dims = idx_header(&name, "image file", bytes, 3)?;
+            if ldims[0] != dims[0] {
+                return Err(DatasetError::Idx {
+                    name: labels_name,
+                    what: "label file".into(),
+                    reason: format!(
+                        "it holds {} labels for the {} images of {name}",
+                        ldims[0], dims[0]
+                    ),
+                });
+            }
+            parse_idx(&name, bytes, &labels, opts.pool)?
         }
-        FileFormat::Libsvm => parse_libsvm(&name, &bytes)?,
-        FileFormat::Csv => parse_csv(&name, &bytes, opts)?,
+        FileFormat::Libsvm => parse_libsvm(&name, bytes)?,
+        FileFormat::Csv => parse_csv(&name, bytes, opts)?,
     };
     table.name = file_stem(path);
     Ok(table)
@@ -799,15 +909,21 @@ fn text_of<'a>(name: &str, bytes: &'a [u8]) -> Result<&'a str, DatasetError> {
             name: name.to_owned(),
         });
     }
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        return Err(DatasetError::Gzip {
+            name: name.to_owned(),
+        });
+    }
     if let Some(offset) = bytes.iter().position(|&b| b == 0) {
         return Err(DatasetError::Binary {
             name: name.to_owned(),
             offset,
         });
     }
-    let text = std::str::from_utf8(bytes).map_err(|e| DatasetError::Binary {
+    let text = std::str::from_utf8(bytes).map_err(|e| DatasetError::NotUtf8 {
         name: name.to_owned(),
         offset: e.valid_up_to(),
+        byte: bytes[e.valid_up_to()],
     })?;
     Ok(text.strip_prefix('\u{feff}').unwrap_or(text))
 }
@@ -895,6 +1011,16 @@ pub fn parse_csv(name: &str, bytes: &[u8], opts: &FileOptions) -> Result<Table, 
     };
     let (header, rows) = if has_header {
         let names: Vec<String> = first.iter().map(str::to_owned).collect();
+        for (j, n) in names.iter().enumerate() {
+            if let Some(i) = names[..j].iter().position(|m| m == n) {
+                return Err(DatasetError::DuplicateColumn {
+                    name: name.to_owned(),
+                    column: n.clone(),
+                    first: i,
+                    second: j,
+                });
+            }
+        }
         (Some(names), &records[1..])
     } else {
         (None, &records[..])
@@ -1003,7 +1129,13 @@ pub fn parse_libsvm(name: &str, bytes: &[u8]) -> Result<Table, DatasetError> {
                 return Err(bad(format!("`{token}` is not `index:value`")));
             };
             let index: usize = match index.parse() {
-                Ok(i) if i >= 1 => i,
+                Ok(i) if (1..=MAX_FEATURES).contains(&i) => i,
+                Ok(i) if i > MAX_FEATURES => {
+                    return Err(bad(format!(
+                        "index {i} is larger than {MAX_FEATURES}, the most inputs a zo device \
+                         takes; renumber the features or drop the ones above {MAX_FEATURES}"
+                    )))
+                }
                 _ => return Err(bad(format!("index `{index}` is not an integer >= 1"))),
             };
             if index <= last {
@@ -1215,6 +1347,11 @@ mod file_tests {
         let test = parse_csv("u", b"5,10.0\n6,9\n", &FileOptions::default()).unwrap();
         let ds2 = test.into_dataset_with_classes(&ds.class_names).unwrap();
         assert_eq!(ds2.labels, vec![2, 1]);
+        // `1` and `1.0` in one file are one class.
+        let mixed = parse_csv("m", b"1,1\n2,1.0\n3,2\n4,1.00\n", &FileOptions::default());
+        let ds3 = mixed.unwrap().into_dataset().unwrap();
+        assert_eq!(ds3.class_names, vec!["1", "2"]);
+        assert_eq!(ds3.labels, vec![0, 0, 1, 0]);
     }
 
     #[test]
