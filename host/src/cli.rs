@@ -155,6 +155,14 @@ pub enum EstimatorArg {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TuneArg {
+    /// Tune on the model before training.
+    Auto,
+    /// Use the flags and the dataset's defaults as they are.
+    Off,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum LossArg {
     /// Softmax cross-entropy in bits.
     Ce,
@@ -199,6 +207,15 @@ pub struct TrainArgs {
     /// Seed of the split, the initial weights, the sample order and the device's noise [default: 1].
     #[arg(long, allow_hyphen_values = true, help_heading = "Learning")]
     pub seed: Option<u32>,
+    /// Choose sigma, eta_shift and epochs by trials on the bit-exact model against a
+    /// validation slice of the training rows; flags you give stay fixed [default: auto for
+    /// data files, off for built-in datasets].
+    #[arg(long, value_enum, help_heading = "Learning")]
+    pub tune: Option<TuneArg>,
+    /// Halve the step every N epochs (0: never) [default: tuned runs 1/4 of the tuning
+    /// horizon, otherwise 0].
+    #[arg(long, value_name = "N", help_heading = "Learning")]
+    pub eta_decay: Option<u32>,
 
     /// Run directory [default: runs/<dataset>-<UTC timestamp>].
     #[arg(long, value_name = "DIR", help_heading = "Output")]

@@ -7,6 +7,7 @@
 pub mod link;
 pub mod lock;
 
+pub mod autotune;
 pub mod baseline;
 pub mod cli;
 pub mod connect;

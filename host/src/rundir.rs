@@ -58,8 +58,14 @@ pub struct RunConfig {
     pub eta: f64,
     pub batch: u16,
     pub epochs: u32,
+    /// The step halves every this many epochs (0: never); runs before it existed had none.
+    #[serde(default)]
+    pub eta_decay: u32,
     pub seed: u32,
     pub seed_schedule: String,
+    /// What self-tuning chose and why; `None` when the run was not tuned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tune: Option<crate::autotune::TuneReport>,
     /// Which settings came from the dataset's defaults rather than the command line.
     pub defaulted: Vec<String>,
     pub device: DeviceInfo,
@@ -155,6 +161,13 @@ pub struct Summary {
     pub eta_mant: u8,
     pub eta_shift: u8,
     pub batch: u16,
+    /// The step halves every this many epochs (0: never).
+    pub eta_decay: u32,
+    /// `auto` when the settings were tuned on the model, else `off`.
+    pub tune: String,
+    /// Tuned runs: the winning trial's best validation accuracy (the run stops at that epoch).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub val_accuracy: Option<f64>,
     pub n_train: usize,
     pub n_test: usize,
     /// Learner cycles over all epochs (training and evaluation).
@@ -192,6 +205,9 @@ impl Summary {
             eta_mant: cfg.eta_mant,
             eta_shift: cfg.eta_shift,
             batch: cfg.batch,
+            eta_decay: cfg.eta_decay,
+            tune: if cfg.tune.is_some() { "auto" } else { "off" }.into(),
+            val_accuracy: cfg.tune.as_ref().map(|t| t.val_accuracy),
             n_train: cfg.n_train,
             n_test: cfg.n_test,
             device_cycles,

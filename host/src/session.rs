@@ -8,6 +8,7 @@
 use crate::connect::Connection;
 use crate::link::LinkError;
 use crate::rundir::{epoch_seed, EpochRecord};
+use zo_sim::train::eta_shift_at;
 use crate::util::weights_sha256;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -31,6 +32,8 @@ pub struct Hyper {
     pub sigma: u16,
     pub eta_mant: u8,
     pub eta_shift: u8,
+    /// The step halves every this many epochs (0: never): `zo_sim::train::eta_shift_at`.
+    pub eta_decay: u32,
     pub batch: u16,
     pub seed: u32,
 }
@@ -204,7 +207,8 @@ impl<'a> Trainer<'a> {
         )
     }
 
-    fn set_params(&mut self, seed: u32) -> Result<Status, Failure> {
+    fn set_params(&mut self, epoch: u32) -> Result<Status, Failure> {
+        let seed = epoch_seed(self.hyper.seed, epoch);
         let h = self.hyper;
         let link = self.conn.link();
         link.command(&Request::SetParams(Params {
@@ -212,7 +216,7 @@ impl<'a> Trainer<'a> {
             loss: h.loss,
             sigma: h.sigma,
             eta_mant: h.eta_mant,
-            eta_shift: h.eta_shift,
+            eta_shift: eta_shift_at(h.eta_shift, h.eta_decay, epoch),
             batch: h.batch,
             reseed: true,
             seed,
@@ -358,7 +362,7 @@ impl<'a> Trainer<'a> {
         let shown = epoch + 1;
         obs.progress(shown, 0, total);
         self.check_stop()?;
-        let start = self.set_params(epoch_seed(self.hyper.seed, epoch))?;
+        let start = self.set_params(epoch)?;
         if self.test_resident && !self.test_loaded {
             let test = self.test.clone();
             self.load(n_train, &test)?;

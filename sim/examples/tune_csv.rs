@@ -1,5 +1,5 @@
-//! Design harness for the self-tuning rule: tune on a CSV pair's training rows, refit on all
-//! of them for the chosen epochs, report validation and test accuracy as one JSON line.
+//! Design harness for the self-tuning rule: tune on a CSV pair's training rows, train the
+//! winner on the fit rows for its best validation epoch (what the device run does), report validation and test accuracy as one JSON line.
 //!
 //! `cargo run --release -p zo-sim --example tune_csv -- TRAIN.csv TEST.csv [np|wp] [ce|mse] [SEED] [decay|flat]`
 
@@ -50,12 +50,13 @@ fn main() {
         estimator: est,
         loss,
         batch: 1,
+        eta_mant: 1,
         seed,
         max_epochs: horizon,
         decay_every: if decay { tune::decay_every(horizon) } else { 0 },
     };
     let t0 = std::time::Instant::now();
-    let r = tune::tune(&spec, (&fx, &fy), (&vx, &vy), 2);
+    let r = tune::tune(&spec, &tune::SIGMAS, &tune::ETA_SHIFTS, (&fx, &fy), (&vx, &vy), 2);
     let tune_s = t0.elapsed().as_secs_f64();
     // Refit on every training row for the chosen epochs, the run's own schedule.
     let data = PreparedData {
@@ -69,8 +70,14 @@ fn main() {
         r.best.sigma,
         r.best.eta_shift,
         r.best.best_epoch,
-        (&data.train_x, &data.train_y),
-        |_, _| {},
+        (&fx, &fy),
+        |e, m| {
+            if std::env::var("TUNE_DEBUG").is_ok() {
+                let tr = accuracy(m, &data.train_x, &data.train_y);
+                let te = accuracy(m, &data.test_x, &data.test_y);
+                eprintln!("refit epoch {} train {tr:.3} test {te:.3} sat {}", e + 1, m.counters.saturations);
+            }
+        },
     );
     let test_acc = accuracy(&mut m, &data.test_x, &data.test_y);
     println!(

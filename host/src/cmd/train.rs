@@ -3,7 +3,9 @@
 use super::train_loop::train_loop;
 use anyhow::{bail, Result};
 use std::path::{Path, PathBuf};
-use zo_host::cli::{EstimatorArg, LossArg, TrainArgs};
+use zo_hdl::config::{Estimator, LossKind};
+use zo_host::autotune;
+use zo_host::cli::{EstimatorArg, LossArg, TrainArgs, TuneArg};
 use zo_host::connect::{Connection, DeviceKind, DEFAULT_SHAPE};
 use zo_host::data::{self, Prepared};
 use zo_host::defaults;
@@ -16,6 +18,20 @@ fn estimator_name(e: EstimatorArg) -> &'static str {
     match e {
         EstimatorArg::Np => "np",
         EstimatorArg::Wp => "wp",
+    }
+}
+
+fn estimator_kind(e: EstimatorArg) -> Estimator {
+    match e {
+        EstimatorArg::Np => Estimator::NodePerturbation,
+        EstimatorArg::Wp => Estimator::WeightPerturbation,
+    }
+}
+
+fn loss_kind(l: LossArg) -> LossKind {
+    match l {
+        LossArg::Ce => LossKind::CrossEntropy,
+        LossArg::Mse => LossKind::SquaredError,
     }
 }
 
@@ -77,6 +93,7 @@ fn defaulted(a: &TrainArgs) -> Vec<String> {
         ("eta_shift", a.eta_shift.is_some()),
         ("batch", a.batch.is_some()),
         ("epochs", a.epochs.is_some()),
+        ("eta_decay", a.eta_decay.is_some()),
         ("seed", a.seed.is_some()),
     ]
     .iter()
@@ -122,7 +139,46 @@ pub fn cmd_train(a: TrainArgs) -> Result<()> {
         virtual_board,
     )?;
     let test_set = test.as_ref().map(|t| &t.0);
-    let prepared = prepare(&ds, test_set, shape.n_in, test_fraction, seed)?;
+    let mut prepared = prepare(&ds, test_set, shape.n_in, test_fraction, seed)?;
+    let estimator = a.estimator.unwrap_or(EstimatorArg::Np);
+    let loss = a.loss.unwrap_or(LossArg::Ce);
+    let batch = a.batch.unwrap_or(d.batch);
+    let tuning = a.tune.unwrap_or(if info.builtin_name().is_some() {
+        TuneArg::Off
+    } else {
+        TuneArg::Auto
+    }) == TuneArg::Auto;
+    let mut choice = autotune::Choice {
+        sigma: a.sigma.unwrap_or(d.sigma),
+        eta_shift,
+        epochs: a.epochs.unwrap_or(d.epochs),
+        eta_decay: a.eta_decay.unwrap_or(0),
+    };
+    let mut report = None;
+    if tuning {
+        let (fit, val_x, val_y) = autotune::holdout(&prepared.data, info.n_classes, seed);
+        let setup = autotune::Setup {
+            shape,
+            estimator: estimator_kind(estimator),
+            loss: loss_kind(loss),
+            batch,
+            eta_mant,
+            seed,
+        };
+        let fixed = autotune::Fixed {
+            sigma: a.sigma,
+            eta_shift: a.eta_shift,
+            epochs: a.epochs,
+            eta_decay: a.eta_decay,
+        };
+        let (c, r) = autotune::choose(setup, fixed, &fit, (&val_x, &val_y));
+        if !a.json {
+            eprintln!("{}", r.summary());
+        }
+        choice = c;
+        report = Some(r);
+        prepared.data = fit;
+    }
     let cfg = RunConfig {
         zo_version: env!("CARGO_PKG_VERSION").into(),
         run_name: target
@@ -135,17 +191,27 @@ pub fn cmd_train(a: TrainArgs) -> Result<()> {
         test_fraction,
         n_train: prepared.data.train_x.len(),
         n_test: prepared.data.test_x.len(),
-        estimator: estimator_name(a.estimator.unwrap_or(EstimatorArg::Np)).into(),
-        loss: loss_name(a.loss.unwrap_or(LossArg::Ce)).into(),
-        sigma: a.sigma.unwrap_or(d.sigma),
+        estimator: estimator_name(estimator).into(),
+        loss: loss_name(loss).into(),
+        sigma: choice.sigma,
         eta_mant,
-        eta_shift,
-        eta: eta_mant as f64 * 2f64.powi(4 - eta_shift as i32),
-        batch: a.batch.unwrap_or(d.batch),
-        epochs: a.epochs.unwrap_or(d.epochs),
+        eta_shift: choice.eta_shift,
+        eta: eta_mant as f64 * 2f64.powi(4 - choice.eta_shift as i32),
+        batch,
+        epochs: choice.epochs,
+        eta_decay: choice.eta_decay,
+        tune: report,
         seed,
         seed_schedule: rundir::SEED_SCHEDULE.into(),
-        defaulted: defaulted(&a),
+        defaulted: if tuning {
+            // What the tuner chose; the rest came from the file defaults.
+            defaulted(&a)
+                .into_iter()
+                .filter(|n| ["sigma", "eta_shift", "epochs", "eta_decay"].contains(&n.as_str()))
+                .collect()
+        } else {
+            defaulted(&a)
+        },
         device: device_info(&conn),
         input: prepared.scaling.clone(),
     };
@@ -172,6 +238,8 @@ fn refuse_changes(dir: &Path, a: &TrainArgs) -> Result<()> {
         ("--eta-shift", a.eta_shift.is_some()),
         ("--batch", a.batch.is_some()),
         ("--seed", a.seed.is_some()),
+        ("--tune", a.tune.is_some()),
+        ("--eta-decay", a.eta_decay.is_some()),
         ("--out", a.out.is_some()),
     ];
     if let Some((flag, _)) = fixed.iter().find(|f| f.1) {
@@ -235,7 +303,7 @@ fn train_resume(dir: &Path, a: TrainArgs) -> Result<()> {
             conn.shape()
         );
     }
-    let prepared = prepare(
+    let mut prepared = prepare(
         &ds,
         test.as_ref(),
         run_shape.n_in,
@@ -244,6 +312,19 @@ fn train_resume(dir: &Path, a: TrainArgs) -> Result<()> {
     )?;
     if prepared.scaling != cfg.input {
         bail!("the input scaling differs from the run's; the dataset is not the one the run used");
+    }
+    if cfg.tune.is_some() {
+        // A tuned run trains without its validation slice: the same rows again.
+        let (fit, _, _) = autotune::holdout(&prepared.data, cfg.dataset.n_classes, cfg.seed);
+        prepared.data = fit;
+    }
+    if prepared.data.train_x.len() != cfg.n_train {
+        bail!(
+            "the run trained on {} rows but the data now gives {}; the dataset is not the one \
+             the run used",
+            cfg.n_train,
+            prepared.data.train_x.len()
+        );
     }
     check_batch(&conn, cfg.batch)?;
     cfg.epochs = epochs;

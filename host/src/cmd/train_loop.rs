@@ -111,7 +111,14 @@ fn print_header(cfg: &RunConfig) {
         dev.cycles_per_sample,
         dev.clock_hz as f64 / 1e6
     );
-    let defaults = if cfg.defaulted.is_empty() {
+    let defaults = if let Some(t) = &cfg.tune {
+        format!(
+            " (tuned: {}; best validation epoch {} of {})",
+            cfg.defaulted.join(", "),
+            t.best_epoch,
+            t.horizon
+        )
+    } else if cfg.defaulted.is_empty() {
         String::new()
     } else {
         format!(
@@ -120,8 +127,13 @@ fn print_header(cfg: &RunConfig) {
             cfg.defaulted.join(", ")
         )
     };
+    let decay = if cfg.eta_decay > 0 {
+        format!(" halving every {} epochs", cfg.eta_decay)
+    } else {
+        String::new()
+    };
     outln!(
-        "learning: {}, {}, sigma {}, eta {}*2^(4-{}) = {}, batch {}, {} epochs, seed {}{defaults}",
+        "learning: {}, {}, sigma {}, eta {}*2^(4-{}) = {}{decay}, batch {}, {} epochs, seed {}{defaults}",
         cfg.estimator,
         cfg.loss,
         cfg.sigma,
@@ -198,6 +210,7 @@ fn hyper(cfg: &RunConfig) -> Hyper {
         sigma: cfg.sigma,
         eta_mant: cfg.eta_mant,
         eta_shift: cfg.eta_shift,
+        eta_decay: cfg.eta_decay,
         batch: cfg.batch,
         seed: cfg.seed,
     }

@@ -1,0 +1,170 @@
+//! `zo train --tune auto`: hold out a validation slice of the training rows, search the
+//! settings on the bit-exact model (`zo_sim::tune`), and train the device with the winner.
+//!
+//! The device then trains on the same rows, in the same order, with the same seeds as the
+//! winning trial, so its weights after the chosen epochs are the trial's bit for bit: tuning
+//! on the model is tuning on the board. The validation rows are never trained on and the test
+//! rows are never looked at.
+
+use serde::{Deserialize, Serialize};
+use std::time::Instant;
+use zo_hdl::config::{Estimator, LossKind, Shape};
+use zo_sim::train::PreparedData;
+use zo_sim::tune::{self, TuneSpec};
+
+/// What tuning chose and why, as recorded in config.json.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct TuneReport {
+    pub sigma_grid: Vec<u16>,
+    pub eta_shift_grid: Vec<u8>,
+    /// Longest run a trial trained (epochs).
+    pub horizon: u32,
+    pub sigma: u16,
+    pub eta_shift: u8,
+    /// The best validation epoch of the winning trial: the run's epoch count.
+    pub best_epoch: u32,
+    pub val_accuracy: f64,
+    /// Trials run (screen and finals; each finalist counts once).
+    pub trials: usize,
+    /// Training rows the run trains on, and the validation rows held out of them.
+    pub n_fit: usize,
+    pub n_val: usize,
+    pub seconds: f64,
+}
+
+impl TuneReport {
+    /// One line for the human output.
+    pub fn summary(&self) -> String {
+        format!(
+            "tuned on the model in {:.1} s ({} trials, {} training rows, {} validation rows): \
+             sigma {}, eta_shift {}, best validation accuracy {:.3} at epoch {} of {}",
+            self.seconds,
+            self.trials,
+            self.n_fit,
+            self.n_val,
+            self.sigma,
+            self.eta_shift,
+            self.val_accuracy,
+            self.best_epoch,
+            self.horizon
+        )
+    }
+}
+
+/// Settings the user fixed; tuning searches the others.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Fixed {
+    pub sigma: Option<u16>,
+    pub eta_shift: Option<u8>,
+    pub epochs: Option<u32>,
+    pub eta_decay: Option<u32>,
+}
+
+/// What the run uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Choice {
+    pub sigma: u16,
+    pub eta_shift: u8,
+    pub epochs: u32,
+    pub eta_decay: u32,
+}
+
+/// Splits the validation slice off `data`'s training rows: the data the device trains on
+/// (test rows unchanged) and the validation rows. Deterministic in `seed`, so a resumed run
+/// finds the same rows.
+pub fn holdout(
+    data: &PreparedData,
+    n_classes: usize,
+    seed: u32,
+) -> (PreparedData, Vec<Vec<u8>>, Vec<usize>) {
+    let (fit, val) = tune::validation_split(&data.train_y, n_classes, seed);
+    // Keep the training rows' own order: the trial trains them in it.
+    let mut fit = fit;
+    fit.sort_unstable();
+    let pick = |idx: &[usize]| -> (Vec<Vec<u8>>, Vec<usize>) {
+        idx.iter()
+            .map(|&i| (data.train_x[i].clone(), data.train_y[i]))
+            .unzip()
+    };
+    let (train_x, train_y) = pick(&fit);
+    let (val_x, val_y) = pick(&val);
+    (
+        PreparedData {
+            train_x,
+            train_y,
+            test_x: data.test_x.clone(),
+            test_y: data.test_y.clone(),
+        },
+        val_x,
+        val_y,
+    )
+}
+
+/// Everything that stays fixed during the search.
+#[derive(Clone, Copy, Debug)]
+pub struct Setup {
+    pub shape: Shape,
+    pub estimator: Estimator,
+    pub loss: LossKind,
+    pub batch: u16,
+    pub eta_mant: u8,
+    pub seed: u32,
+}
+
+/// Runs the search on `fit` (the rows the device will train) scored on `val`.
+pub fn choose(
+    setup: Setup,
+    fixed: Fixed,
+    fit: &PreparedData,
+    val: (&[Vec<u8>], &[usize]),
+) -> (Choice, TuneReport) {
+    let t0 = Instant::now();
+    let horizon = fixed
+        .epochs
+        .unwrap_or_else(|| tune::horizon(fit.train_x.len()));
+    let eta_decay = fixed.eta_decay.unwrap_or_else(|| tune::decay_every(horizon));
+    let sigmas: Vec<u16> = fixed.sigma.map_or(tune::SIGMAS.to_vec(), |s| vec![s]);
+    let shifts: Vec<u8> = fixed
+        .eta_shift
+        .map_or(tune::ETA_SHIFTS.to_vec(), |e| vec![e]);
+    let spec = TuneSpec {
+        shape: setup.shape,
+        estimator: setup.estimator,
+        loss: setup.loss,
+        batch: setup.batch,
+        eta_mant: setup.eta_mant,
+        seed: setup.seed,
+        max_epochs: horizon,
+        decay_every: eta_decay,
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let r = tune::tune(
+        &spec,
+        &sigmas,
+        &shifts,
+        (&fit.train_x, &fit.train_y),
+        val,
+        threads,
+    );
+    let choice = Choice {
+        sigma: r.best.sigma,
+        eta_shift: r.best.eta_shift,
+        // A fixed --epochs is the run's length; otherwise stop at the best validation epoch.
+        epochs: fixed.epochs.unwrap_or(r.best.best_epoch.max(1)),
+        eta_decay,
+    };
+    let report = TuneReport {
+        sigma_grid: sigmas,
+        eta_shift_grid: shifts,
+        horizon,
+        sigma: choice.sigma,
+        eta_shift: choice.eta_shift,
+        best_epoch: r.best.best_epoch,
+        val_accuracy: r.best.val_accuracy,
+        trials: r.trials.len(),
+        n_fit: fit.train_x.len(),
+        n_val: val.0.len(),
+        seconds: t0.elapsed().as_secs_f64(),
+    };
+    (choice, report)
+}
