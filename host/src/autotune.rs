@@ -122,7 +122,9 @@ pub fn choose(
     let horizon = fixed
         .epochs
         .unwrap_or_else(|| tune::horizon(fit.train_x.len()));
-    let eta_decay = fixed.eta_decay.unwrap_or_else(|| tune::decay_every(horizon));
+    let eta_decay = fixed
+        .eta_decay
+        .unwrap_or_else(|| tune::decay_every(horizon));
     let sigmas: Vec<u16> = fixed.sigma.map_or(tune::SIGMAS.to_vec(), |s| vec![s]);
     let shifts: Vec<u8> = fixed
         .eta_shift

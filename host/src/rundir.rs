@@ -168,6 +168,9 @@ pub struct Summary {
     /// Tuned runs: the winning trial's best validation accuracy (the run stops at that epoch).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub val_accuracy: Option<f64>,
+    /// Tuned runs: training rows held out as the validation slice (not in `n_train`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub n_val: Option<usize>,
     pub n_train: usize,
     pub n_test: usize,
     /// Learner cycles over all epochs (training and evaluation).
@@ -208,6 +211,7 @@ impl Summary {
             eta_decay: cfg.eta_decay,
             tune: if cfg.tune.is_some() { "auto" } else { "off" }.into(),
             val_accuracy: cfg.tune.as_ref().map(|t| t.val_accuracy),
+            n_val: cfg.tune.as_ref().map(|t| t.n_val),
             n_train: cfg.n_train,
             n_test: cfg.n_test,
             device_cycles,

@@ -8,13 +8,13 @@
 use crate::connect::Connection;
 use crate::link::LinkError;
 use crate::rundir::{epoch_seed, EpochRecord};
-use zo_sim::train::eta_shift_at;
 use crate::util::weights_sha256;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use zo_hdl::config::Shape;
 use zo_proto::{ErrorCode, Params, Request, Sample, Status};
+use zo_sim::train::eta_shift_at;
 use zo_sim::train::{epoch_order, PreparedData};
 
 /// Reconnection attempts after one failure before the run gives up.

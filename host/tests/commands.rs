@@ -427,8 +427,11 @@ fn file_datasets_csv_libsvm_idx_and_separate_test_data() {
             "svm",
         ],
     );
+    // A tuned run (the default for files) holds its validation rows out of n_train.
     assert_eq!(
-        s["n_train"].as_u64().unwrap() + s["n_test"].as_u64().unwrap(),
+        s["n_train"].as_u64().unwrap()
+            + s["n_test"].as_u64().unwrap()
+            + s["n_val"].as_u64().unwrap_or(0),
         150
     );
 
@@ -489,7 +492,10 @@ fn file_datasets_csv_libsvm_idx_and_separate_test_data() {
         ],
     );
     assert_eq!(s["n_test"], 38);
-    assert_eq!(s["n_train"], 112);
+    assert_eq!(
+        s["n_train"].as_u64().unwrap() + s["n_val"].as_u64().unwrap_or(0),
+        112
+    );
 }
 
 #[test]

@@ -56,7 +56,14 @@ fn main() {
         decay_every: if decay { tune::decay_every(horizon) } else { 0 },
     };
     let t0 = std::time::Instant::now();
-    let r = tune::tune(&spec, &tune::SIGMAS, &tune::ETA_SHIFTS, (&fx, &fy), (&vx, &vy), 2);
+    let r = tune::tune(
+        &spec,
+        &tune::SIGMAS,
+        &tune::ETA_SHIFTS,
+        (&fx, &fy),
+        (&vx, &vy),
+        2,
+    );
     let tune_s = t0.elapsed().as_secs_f64();
     // Refit on every training row for the chosen epochs, the run's own schedule.
     let data = PreparedData {
@@ -75,7 +82,11 @@ fn main() {
             if std::env::var("TUNE_DEBUG").is_ok() {
                 let tr = accuracy(m, &data.train_x, &data.train_y);
                 let te = accuracy(m, &data.test_x, &data.test_y);
-                eprintln!("refit epoch {} train {tr:.3} test {te:.3} sat {}", e + 1, m.counters.saturations);
+                eprintln!(
+                    "refit epoch {} train {tr:.3} test {te:.3} sat {}",
+                    e + 1,
+                    m.counters.saturations
+                );
             }
         },
     );

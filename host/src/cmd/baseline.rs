@@ -134,6 +134,7 @@ fn summary(
         eta_decay: 0,
         tune: "off".into(),
         val_accuracy: None,
+        n_val: None,
         n_train: prepared.data.train_x.len(),
         n_test: prepared.data.test_x.len(),
         device_cycles: 0,

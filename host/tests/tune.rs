@@ -1,0 +1,123 @@
+//! `zo train --tune auto`: the device run is the winning trial on the model, bit for bit; the
+//! validation rows are held out of training; fixed flags stay fixed; `--tune off` uses the
+//! defaults.
+
+mod common;
+use common::{zo, TempDir};
+use std::path::Path;
+use zo_hdl::config::{Estimator, LossKind, Shape};
+use zo_host::autotune;
+use zo_host::data::prepare_split;
+use zo_host::util::weights_sha256;
+use zo_sim::dataset::{load_file, FileOptions};
+use zo_sim::tune::{train_schedule, TuneSpec};
+
+/// Two interleaved half-rings with a skewed third feature: nonlinear, deterministic.
+fn rings_csv() -> String {
+    let mut s = String::from("a,b,amount,label\n");
+    for i in 0..150 {
+        let t = i as f64 * 0.041;
+        let (class, r) = if i % 2 == 0 { (0, 1.0) } else { (1, 1.6) };
+        let amount = ((i * 37) % 101) as f64 * ((i % 7) as f64).exp();
+        s += &format!("{:.4},{:.4},{amount},{class}\n", r * t.cos(), r * t.sin());
+    }
+    s
+}
+
+fn json_of(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn train(dir: &TempDir, args: &[&str]) -> (serde_json::Value, serde_json::Value) {
+    let out = dir.join("run");
+    let out_s = out.to_str().unwrap().to_string();
+    let mut cmd = zo();
+    cmd.args(["train", "--json", "--out", &out_s]).args(args);
+    let o = cmd.output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stdout = String::from_utf8(o.stdout).unwrap();
+    let summary: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    (summary, json_of(&out.join("config.json")))
+}
+
+#[test]
+fn tuned_run_is_the_winning_trial_bit_for_bit() {
+    let dir = TempDir::new("tune-exact");
+    let csv = dir.write("rings.csv", rings_csv());
+    let (summary, cfg) = train(&dir, &["--dataset", &csv]);
+    let t = &cfg["tune"];
+    assert!(t.is_object(), "a data file is tuned by default: {cfg}");
+    assert_eq!(summary["tune"], "auto");
+    let (sigma, shift) = (
+        cfg["sigma"].as_u64().unwrap(),
+        cfg["eta_shift"].as_u64().unwrap(),
+    );
+    assert_eq!(t["sigma"].as_u64(), Some(sigma));
+    assert_eq!(t["eta_shift"].as_u64(), Some(shift));
+    let epochs = cfg["epochs"].as_u64().unwrap() as u32;
+    assert_eq!(t["best_epoch"].as_u64(), Some(epochs as u64));
+    let decay = cfg["eta_decay"].as_u64().unwrap() as u32;
+    assert!(decay > 0);
+
+    // The same rows, split and holdout through the library, trained on the model.
+    let ds = load_file(Path::new(&csv), &FileOptions::default())
+        .unwrap()
+        .into_dataset()
+        .unwrap();
+    let shape = Shape::new(64, 32, 10);
+    let prepared = prepare_split(&ds, shape.n_in, 0.3, 1).unwrap();
+    let n_split = prepared.data.train_x.len();
+    let (fit, val_x, _) = autotune::holdout(&prepared.data, ds.n_classes, 1);
+    assert_eq!(cfg["n_train"].as_u64(), Some(fit.train_x.len() as u64));
+    assert_eq!(fit.train_x.len() + val_x.len(), n_split);
+    assert_eq!(t["n_val"].as_u64(), Some(val_x.len() as u64));
+    let spec = TuneSpec {
+        shape,
+        estimator: Estimator::NodePerturbation,
+        loss: LossKind::CrossEntropy,
+        batch: 1,
+        eta_mant: 1,
+        seed: 1,
+        max_epochs: epochs,
+        decay_every: decay,
+    };
+    let m = train_schedule(
+        &spec,
+        sigma as u16,
+        shift as u8,
+        epochs,
+        (&fit.train_x, &fit.train_y),
+        |_, _| {},
+    );
+    assert_eq!(
+        summary["weights_sha256"].as_str().unwrap(),
+        weights_sha256(m.weights()),
+        "the device run must equal the trial on the model"
+    );
+    // It learned: the rings are not linearly separable by chance level.
+    assert!(
+        summary["train_accuracy"].as_f64().unwrap() > 0.7,
+        "{summary}"
+    );
+}
+
+#[test]
+fn fixed_flags_stay_fixed_and_tune_off_uses_defaults() {
+    let dir = TempDir::new("tune-fixed");
+    let csv = dir.write("rings.csv", rings_csv());
+    let (_, cfg) = train(&dir, &["--dataset", &csv, "--sigma", "32", "--epochs", "7"]);
+    assert_eq!(cfg["sigma"], 32);
+    assert_eq!(cfg["epochs"], 7);
+    assert_eq!(cfg["tune"]["sigma_grid"], serde_json::json!([32]));
+    assert_eq!(cfg["tune"]["horizon"], 7);
+
+    let dir = TempDir::new("tune-off");
+    let csv = dir.write("rings.csv", rings_csv());
+    let (summary, cfg) = train(&dir, &["--dataset", &csv, "--tune", "off", "--epochs", "2"]);
+    assert!(cfg.get("tune").is_none());
+    assert_eq!(summary["tune"], "off");
+    assert_eq!(cfg["eta_decay"], 0);
+    let d = zo_host::defaults::for_dataset(None);
+    assert_eq!(cfg["sigma"], d.sigma);
+    assert_eq!(cfg["eta_shift"], d.eta_shift);
+}
