@@ -266,7 +266,9 @@ fn frame_blocks() -> Vec<Vec<Exchange>> {
                 assert!(request.is_none(), "{what}: two requests in a row");
                 request = Some(hex(h));
             } else if let Some(h) = line.strip_prefix("< ") {
-                let request = request.take().unwrap_or_else(|| panic!("{what}: no request"));
+                let request = request
+                    .take()
+                    .unwrap_or_else(|| panic!("{what}: no request"));
                 exchanges.push(Exchange {
                     what: what.clone(),
                     request,
@@ -373,11 +375,41 @@ fn frame_blocks_agree_with_the_codec() {
 #[test]
 fn error_vectors() {
     let cases = [
-        (0x20, ErrorCode::UnknownType, 0, 1, "7f 01 04 00 20 01 00 00 e6 4e"),
-        (kind::STATUS, ErrorCode::BadLength, 0, 2, "7f 02 04 00 09 02 00 00 a3 a5"),
-        (kind::READ_WEIGHTS, ErrorCode::OutOfRange, 39, 7, "7f 07 04 00 02 03 27 00 6c 5c"),
-        (kind::READ_WEIGHTS, ErrorCode::Busy, 0, 2, "7f 02 04 00 02 04 00 00 0f 1a"),
-        (kind::READ_WEIGHTS, ErrorCode::BadValue, 2, 3, "7f 03 04 00 02 05 02 00 e6 29"),
+        (
+            0x20,
+            ErrorCode::UnknownType,
+            0,
+            1,
+            "7f 01 04 00 20 01 00 00 e6 4e",
+        ),
+        (
+            kind::STATUS,
+            ErrorCode::BadLength,
+            0,
+            2,
+            "7f 02 04 00 09 02 00 00 a3 a5",
+        ),
+        (
+            kind::READ_WEIGHTS,
+            ErrorCode::OutOfRange,
+            39,
+            7,
+            "7f 07 04 00 02 03 27 00 6c 5c",
+        ),
+        (
+            kind::READ_WEIGHTS,
+            ErrorCode::Busy,
+            0,
+            2,
+            "7f 02 04 00 02 04 00 00 0f 1a",
+        ),
+        (
+            kind::READ_WEIGHTS,
+            ErrorCode::BadValue,
+            2,
+            3,
+            "7f 03 04 00 02 05 02 00 e6 29",
+        ),
     ];
     for (request, code, detail, seq, want) in cases {
         let r = Response::Error {
@@ -387,6 +419,9 @@ fn error_vectors() {
         };
         let bytes = zo_proto::packet_bytes(&r.to_packet(seq)).unwrap();
         assert_eq!(bytes, hex(want), "{code:?}");
-        assert_eq!(Response::decode(bytes[0], &bytes[4..bytes.len() - 2]), Ok(r));
+        assert_eq!(
+            Response::decode(bytes[0], &bytes[4..bytes.len() - 2]),
+            Ok(r)
+        );
     }
 }

@@ -6,8 +6,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use zo_hdl::config::Shape;
 use zo_proto::{
-    decode_packet, encode_frame, ErrorCode, FrameDecoder, Packet, Request, Response, Sample,
-    Status,
+    decode_packet, encode_frame, ErrorCode, FrameDecoder, Packet, Request, Response, Sample, Status,
 };
 use zo_sim::board::{BoardInfo, Device};
 use zo_sim::fixtures::test_params;
@@ -372,13 +371,16 @@ fn busy_wins_over_job_value_checks() {
         (train(0, 1, 0), "train: epochs 0"),
         (train(100, 0, 0), "train: count 0, epochs 0, outside"),
         (
-            Request::Evaluate {
-                first: 0,
-                count: 0,
-            },
+            Request::Evaluate { first: 0, count: 0 },
             "evaluate: count 0",
         ),
-        (Request::ReadWeights { start: 60, count: 4 }, "read: outside"),
+        (
+            Request::ReadWeights {
+                start: 60,
+                count: 4,
+            },
+            "read: outside",
+        ),
     ] {
         let k = req.kind();
         assert_eq!(
@@ -388,7 +390,10 @@ fn busy_wins_over_job_value_checks() {
         );
     }
     // The decoder's checks come before BUSY.
-    let r = d.request(&Request::ReadWeights { start: 0, count: 0 }, "read: count 0");
+    let r = d.request(
+        &Request::ReadWeights { start: 0, count: 0 },
+        "read: count 0",
+    );
     assert_eq!(response(&r), error(0x02, ErrorCode::BadValue, 2));
     let r = d.packet(0x06, vec![0; 5], "train: short");
     assert_eq!(response(&r), error(0x06, ErrorCode::BadLength, 0));
@@ -425,12 +430,18 @@ fn busy_wins_over_job_value_checks() {
 #[test]
 fn replay_covers_errors_and_is_keyed_on_seq_alone() {
     let mut d = Pair::new();
-    let refused = d.request(&Request::ReadWeights { start: 0, count: 0 }, "read: count 0");
+    let refused = d.request(
+        &Request::ReadWeights { start: 0, count: 0 },
+        "read: count 0",
+    );
     assert_eq!(response(&refused), error(0x02, ErrorCode::BadValue, 2));
     let seq = d.seq;
     let executed = d.model.executed.len();
     for (req, what) in [
-        (Request::ReadWeights { start: 0, count: 0 }, "the same request"),
+        (
+            Request::ReadWeights { start: 0, count: 0 },
+            "the same request",
+        ),
         (Request::Identify, "IDENTIFY with the stored seq"),
         (Request::Reset, "RESET with the stored seq"),
     ] {
@@ -441,7 +452,10 @@ fn replay_covers_errors_and_is_keyed_on_seq_alone() {
     // A refused RESET is stored too; an executed one forgets.
     let bad_reset = d.packet(0x0B, vec![1], "reset with a payload");
     assert_eq!(response(&bad_reset), error(0x0B, ErrorCode::BadLength, 0));
-    let again = d.wire(&encode_frame(&Request::Status.to_packet(d.seq)), "status, same seq");
+    let again = d.wire(
+        &encode_frame(&Request::Status.to_packet(d.seq)),
+        "status, same seq",
+    );
     assert_eq!(again, bad_reset);
     let reset = d.request(&Request::Reset, "reset");
     let reset_seq = d.seq;
@@ -495,7 +509,10 @@ fn evaluate_replaces_its_results_and_changes_no_counter() {
     );
     d.finish_job();
     let before = status(&d.request(&Request::Status, "status after training"));
-    assert_eq!((before.eval_count, before.epoch, before.job_done), (0, 1, 7));
+    assert_eq!(
+        (before.eval_count, before.epoch, before.job_done),
+        (0, 1, 7)
+    );
     let w = SHAPE.n_weights() as u64;
     let infer_cycles = w + 2 * SHAPE.n_out as u64 + 19;
     let evaluate = |d: &mut Pair, first: u16, count: u16| {
@@ -519,16 +536,20 @@ fn evaluate_replaces_its_results_and_changes_no_counter() {
         };
         assert_eq!(s, unchanged, "EVALUATE changed only its own fields");
         assert_eq!(s.eval_count, count, "eval_count replaced, not accumulated");
-        assert_eq!((s.state, s.epoch, s.job_done, s.job_total), (0, 1, count, count));
-        assert_eq!(s.device_cycles, before.device_cycles + cycles * infer_cycles);
+        assert_eq!(
+            (s.state, s.epoch, s.job_done, s.job_total),
+            (0, 1, count, count)
+        );
+        assert_eq!(
+            s.device_cycles,
+            before.device_cycles + cycles * infer_cycles
+        );
     }
     // The results of the last EVALUATE are the sums of INFER over its samples.
     let (mut correct, mut loss) = (0u32, 0u32);
     for s in &samples[3..8] {
         match response(&d.request(&Request::Infer(s.clone()), "infer")) {
-            Response::Inference {
-                class, loss: l, ..
-            } => {
+            Response::Inference { class, loss: l, .. } => {
                 correct += u32::from(class == s.label);
                 loss = loss.wrapping_add(l);
             }
@@ -607,7 +628,10 @@ fn zero_seed_trains_as_seed_one() {
         let one = run(estimator, 1);
         assert_eq!(run(estimator, 0), one, "estimator {estimator}: seed 0 vs 1");
         let two = run(estimator, 2);
-        assert_ne!(two[3], one[3], "estimator {estimator}: seed 2 trains differently");
+        assert_ne!(
+            two[3], one[3],
+            "estimator {estimator}: seed 2 trains differently"
+        );
     }
 }
 
