@@ -123,7 +123,8 @@ pub struct Params {
     pub batch: u16,
     /// `flags` bit 0: restart both noise generators from [`Params::seed`].
     pub reseed: bool,
-    /// The seed used when [`Params::reseed`] is set (a zero seed behaves as 1).
+    /// The seed used when [`Params::reseed`] is set: 0 is replaced by 1 before both
+    /// generators are derived from it, so seed 0 behaves exactly as seed 1.
     pub seed: u32,
 }
 
