@@ -24,7 +24,8 @@ use rust_hdl::prelude::*;
 use zo_proto::{Identity, MAX_PAYLOAD, PROTOCOL_VERSION};
 
 /// What a device reports in IDENTIFY besides the shape (used by the RTL engine and by the
-/// reference device alike). The default describes the virtual board.
+/// reference device alike). The default describes the model-backed virtual board
+/// (`virtual-model`, build 1; docs/PROTOCOL.md 4.1).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ControllerInfo {
     pub name: String,
@@ -40,7 +41,7 @@ pub struct ControllerInfo {
 impl Default for ControllerInfo {
     fn default() -> Self {
         Self {
-            name: "virtual".into(),
+            name: "virtual-model".into(),
             clock_hz: 12_000_000,
             baud: 1_000_000,
             build_id: 1,

@@ -90,8 +90,9 @@ pub const fn lfsr_mask(width: usize) -> u64 {
 pub const NOISE_WIDTH: usize = 32;
 /// The state loaded into a generator whose seed is zero (an LFSR must never hold zero).
 pub const ZERO_SEED_REPLACEMENT: u32 = 0x1;
-/// The rounding generator is seeded with `seed ^ ROUND_SEED_XOR` so that it sits far from the
-/// noise generator on the same m-sequence.
+/// The rounding generator is seeded with `nonzero_seed(seed) ^ ROUND_SEED_XOR` (the noise
+/// generator with `nonzero_seed(seed)`), so that it sits far from the noise generator on the
+/// same m-sequence and a zero seed behaves as 1 for both.
 pub const ROUND_SEED_XOR: u32 = 0x9E37_79B9;
 
 /// Seed normalisation used by both generators: a zero state would lock an LFSR.

@@ -7,7 +7,8 @@
 //! perturbation), `cross_entropy` (0 squared error, 1 cross-entropy), `sigma` (Q.12),
 //! `eta_mant`, `eta_shift` (0..=31), `batch` (0 and 1 both mean "apply every sample").
 //!
-//! Strobes, honoured only while idle: `seed_load` restarts both generators from `seed`;
+//! Strobes, honoured only while idle: `seed_load` restarts both generators from `seed` (a zero
+//! `seed` is first replaced by 1: noise from it, rounding from it `^ ROUND_SEED_XOR`);
 //! `start` runs operation `op` ([`crate::config::Op`]) on the sample in the external buffer,
 //! class `target`. `busy` rises in the next cycle and `done` pulses for one cycle at the end.
 //!
@@ -205,6 +206,8 @@ pub struct Learner<const AW: usize> {
 
     // Combinational intermediates (one width change per assignment).
     idle: Signal<Local, bool>,
+    /// `seed` with 0 replaced by 1: both generators derive from it.
+    seed_nz: Signal<Local, Bits<32>>,
     pipe_busy: Signal<Local, bool>,
     node_pert: Signal<Local, bool>,
     batch_one: Signal<Local, bool>,
@@ -491,6 +494,7 @@ impl<const AW: usize> Learner<AW> {
             sat_inc: Default::default(),
             loss_mean: Default::default(),
             batch_next: Default::default(),
+            seed_nz: Default::default(),
         }
     }
 }
@@ -1020,17 +1024,18 @@ impl<const AW: usize> Logic for Learner<AW> {
 
         // ---------------- Sequencer ----------------
         self.rounding.load.next = false;
-        self.rounding.seed.next = self.seed.val() ^ self.round_seed_xor.val();
+        // A zero seed is replaced by 1 before either generator's seed is derived from it.
+        self.seed_nz.next = self.seed.val();
+        if self.seed.val() == 0 {
+            self.seed_nz.next = 1.into();
+        }
+        self.rounding.seed.next = self.seed_nz.val() ^ self.round_seed_xor.val();
         self.done.next = false;
         match self.phase.q.val() {
             Phase::Idle => {
                 if self.seed_load.val() {
                     self.rounding.load.next = true;
-                    if self.seed.val() == 0 {
-                        self.probe.d.next = 1.into();
-                    } else {
-                        self.probe.d.next = self.seed.val();
-                    }
+                    self.probe.d.next = self.seed_nz.val();
                 }
                 if self.start.val() {
                     self.op_reg.d.next = self.op.val();

@@ -79,9 +79,9 @@ pub mod kind {
 
 /// The largest `count` of a `READ_WEIGHTS` request.
 ///
-/// The table of section 4 says `1..=256`, but the response `start:u16 count:u16
-/// w:i16[count]` must fit `MAX_PAYLOAD` (section 5: responses never exceed it), which allows
-/// at most `(512 - 4) / 2 = 254`. Counts above 254 are rejected with `BAD_VALUE` at offset 2.
+/// The response `start:u16 count:u16 w:i16[count]` must fit `MAX_PAYLOAD` (section 5:
+/// responses never exceed it), which allows at most `(512 - 4) / 2 = 254`. Counts above 254
+/// are rejected with `BAD_VALUE` at offset 2.
 pub const MAX_READ_COUNT: u16 = 254;
 
 /// The largest `count` of a `WRITE_WEIGHTS` request (`1..=252`).
@@ -123,7 +123,8 @@ pub struct Params {
     pub batch: u16,
     /// `flags` bit 0: restart both noise generators from [`Params::seed`].
     pub reseed: bool,
-    /// The seed used when [`Params::reseed`] is set (a zero seed behaves as 1).
+    /// The seed used when [`Params::reseed`] is set: 0 is replaced by 1 before both
+    /// generators are derived from it, so seed 0 behaves exactly as seed 1.
     pub seed: u32,
 }
 
@@ -237,7 +238,7 @@ pub enum Request {
 /// [26] cycles_per_sample:u32 [30] name_len:u8 [31] name:u8[name_len]` (ASCII).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Identity {
-    /// Protocol version, 1 ([`crate::PROTOCOL_VERSION`]). Decoding keeps any value: a host
+    /// Protocol version, 2 ([`crate::PROTOCOL_VERSION`]). Decoding keeps any value: a host
     /// checks it first and refuses others.
     pub version: u8,
     /// Inputs of the network.
@@ -254,7 +255,7 @@ pub struct Identity {
     pub max_payload: u16,
     /// Fraction bits of weights (12).
     pub w_frac: u8,
-    /// Fraction bits of features (8).
+    /// Fraction bits of features (7: signed Q0.7).
     pub x_frac: u8,
     /// Fraction bits of activations (8).
     pub z_frac: u8,
@@ -736,9 +737,10 @@ impl Request {
     /// - the whole length (`4 + 2 * count`, `4 + count * (1 + n_in)`, `1 + n_in`), else
     ///   [`ProtoError::BadLength`].
     ///
-    /// Device limits (addresses, sample capacity, `label < n_out`) and counts the table
-    /// gives no range for (`LOAD_SAMPLES`, `TRAIN`, `EVALUATE`, epochs) are not checked:
-    /// the device does that. Total: never panics.
+    /// Device limits (addresses, sample capacity, `label < n_out`) and the non-zero `count`
+    /// of `TRAIN` and `EVALUATE` and `epochs` of `TRAIN` are not checked here: the device
+    /// checks them after `BUSY` (docs/PROTOCOL.md section 4, "Order of checks"). Total: never
+    /// panics.
     pub fn decode(kind: u8, payload: &[u8], n_in: usize) -> Result<Request, ProtoError> {
         let p = payload;
         match kind {

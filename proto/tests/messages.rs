@@ -234,7 +234,7 @@ fn kinds_and_layouts() {
     assert_eq!(payload.len(), 31 + 13);
     assert_eq!(
         payload[..14],
-        [1, 16, 8, 4, 172, 0, 0, 1, 0, 2, 12, 8, 8, 0]
+        [2, 16, 8, 4, 172, 0, 0, 1, 0, 2, 12, 8, 8, 0]
     );
     assert_eq!(payload[14..18], 12_000_000u32.to_le_bytes());
     assert_eq!(payload[22..26], [0xEF, 0xBE, 0xAD, 0xDE]);

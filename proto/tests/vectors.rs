@@ -180,3 +180,248 @@ fn cobs_full_run_at_end() {
     long.push(0x01);
     assert_eq!(decode_packet(&long), Ok(p));
 }
+
+// ---------------------------------------------------------------------------------------------
+// The document's machine-readable parts, checked against the codec: the error and NAK tables,
+// and the `frame` blocks (request and response packets of example exchanges). The exact
+// answers of a device to those exchanges are checked in `sim/tests/device_vs_model.rs`, on the
+// reference device and the rust-hdl engine.
+
+const DOC: &str = include_str!("../../docs/PROTOCOL.md");
+
+/// The rows of the first table after `heading` whose first cell is a number: (number, cells).
+fn numbered_rows(heading: &str, skip_to: &str) -> Vec<(u8, Vec<String>)> {
+    let section = DOC
+        .split(heading)
+        .nth(1)
+        .unwrap_or_else(|| panic!("PROTOCOL.md has a {heading:?} section"));
+    let section = section
+        .split(skip_to)
+        .nth(1)
+        .unwrap_or_else(|| panic!("{heading:?} mentions {skip_to:?}"));
+    section
+        .lines()
+        .skip_while(|l| !l.starts_with('|'))
+        .take_while(|l| l.starts_with('|'))
+        .filter_map(|l| {
+            let cells: Vec<String> = l
+                .trim_matches('|')
+                .split('|')
+                .map(|c| c.trim().to_string())
+                .collect();
+            let n = cells[0].parse::<u8>().ok()?;
+            Some((n, cells))
+        })
+        .collect()
+}
+
+/// The error table of section 4.3 names exactly the codes of [`ErrorCode`].
+#[test]
+fn error_table_matches_the_codec() {
+    let rows = numbered_rows("### 4.3 Errors", "| code | name |");
+    let codes: Vec<u8> = rows.iter().map(|(n, _)| *n).collect();
+    assert_eq!(codes, [1, 2, 3, 4, 5], "codes in the error table");
+    for (n, cells) in &rows {
+        let code = ErrorCode::from_u8(*n).expect("a code of the table");
+        assert_eq!(code as u8, *n);
+        assert_eq!(cells[1], code.name(), "name of code {n}");
+    }
+    assert_eq!(ErrorCode::from_u8(0), None);
+    assert_eq!(ErrorCode::from_u8(6), None);
+}
+
+/// The NAK table of section 4.3 gives exactly the reasons of [`NakReason`], with their text.
+#[test]
+fn nak_table_matches_the_codec() {
+    let rows = numbered_rows("### 4.3 Errors", "| reason | meaning |");
+    let reasons: Vec<u8> = rows.iter().map(|(n, _)| *n).collect();
+    assert_eq!(reasons, [1, 2, 3], "reasons in the NAK table");
+    for (n, cells) in &rows {
+        let reason = NakReason::from_u8(*n).expect("a reason of the table");
+        assert_eq!(cells[1], reason.to_string(), "text of reason {n}");
+    }
+    assert_eq!(NakReason::from_u8(4), None);
+}
+
+/// One exchange of a `frame` block: the comment above it, the request packet, the response
+/// packet (raw bytes, CRC included).
+struct Exchange {
+    what: String,
+    request: Vec<u8>,
+    response: Vec<u8>,
+}
+
+/// The `frame` blocks of the document: `# comment`, `> request packet`, `< response packet`.
+fn frame_blocks() -> Vec<Vec<Exchange>> {
+    let mut blocks = Vec::new();
+    for block in DOC.split("```frame\n").skip(1) {
+        let body = block.split("```").next().unwrap();
+        let mut exchanges: Vec<Exchange> = Vec::new();
+        let mut what = String::new();
+        let mut request = None;
+        for line in body.lines() {
+            if let Some(c) = line.strip_prefix("# ") {
+                what = c.to_string();
+            } else if let Some(h) = line.strip_prefix("> ") {
+                assert!(request.is_none(), "{what}: two requests in a row");
+                request = Some(hex(h));
+            } else if let Some(h) = line.strip_prefix("< ") {
+                let request = request
+                    .take()
+                    .unwrap_or_else(|| panic!("{what}: no request"));
+                exchanges.push(Exchange {
+                    what: what.clone(),
+                    request,
+                    response: hex(h),
+                });
+            } else {
+                panic!("unexpected line in a frame block: {line:?}");
+            }
+        }
+        assert!(request.is_none(), "{what}: a request without a response");
+        assert!(!exchanges.is_empty());
+        blocks.push(exchanges);
+    }
+    blocks
+}
+
+/// COBS encoding of any bytes (packets up to 253 bytes here), and the delimiter.
+fn cobs(raw: &[u8]) -> Vec<u8> {
+    assert!(raw.len() < 254);
+    let mut out = vec![0];
+    let mut code_at = 0;
+    for &b in raw {
+        if b == 0 {
+            out[code_at] = (out.len() - code_at) as u8;
+            code_at = out.len();
+            out.push(0);
+        } else {
+            out.push(b);
+        }
+    }
+    out[code_at] = (out.len() - code_at) as u8;
+    out.push(0);
+    out
+}
+
+/// Every example exchange is well-formed for the codec: responses decode as messages and
+/// re-encode to the same bytes with the request's seq (0 for NAK); a request either decodes
+/// and re-encodes, or is the bad packet its NAK says; a request the decoder refuses gets the
+/// ERROR the decoder names.
+#[test]
+fn frame_blocks_agree_with_the_codec() {
+    let blocks = frame_blocks();
+    assert!(blocks.len() >= 3, "frame blocks in PROTOCOL.md");
+    let mut codes = std::collections::BTreeSet::new();
+    let mut naks = std::collections::BTreeSet::new();
+    for ex in blocks.iter().flatten() {
+        let what = &ex.what;
+        let wire = cobs(&ex.response);
+        let packet = decode_packet(&wire[..wire.len() - 1]);
+        let packet = packet.unwrap_or_else(|e| panic!("{what}: response packet: {e:?}"));
+        assert_eq!(
+            zo_proto::packet_bytes(&packet).unwrap(),
+            ex.response,
+            "{what}: response re-encoded"
+        );
+        let response = Response::decode(packet.kind, &packet.payload)
+            .unwrap_or_else(|e| panic!("{what}: response: {e}"));
+        assert_eq!(response.to_packet(packet.seq), packet, "{what}");
+        let wire = cobs(&ex.request);
+        let request = decode_packet(&wire[..wire.len() - 1]);
+        match (&response, request) {
+            (Response::Nak(reason), Err(e)) => {
+                assert_eq!(packet.seq, 0, "{what}: NAK carries seq 0");
+                assert_eq!(e.nak_reason(), *reason, "{what}: NAK reason");
+                naks.insert(*reason as u8);
+            }
+            (_, Ok(req)) => {
+                assert_eq!(encode_frame(&req), wire, "{what}: request re-encoded");
+                assert_eq!(packet.seq, req.seq, "{what}: the response carries the seq");
+                if let Response::Error { code, .. } = response {
+                    codes.insert(code as u8);
+                }
+                // The example device has n_in 5.
+                if let Err(e) = Request::decode(req.kind, &req.payload, 5) {
+                    let (code, detail) = e.error_code();
+                    assert_eq!(
+                        response,
+                        Response::Error {
+                            request: req.kind,
+                            code,
+                            detail
+                        },
+                        "{what}: the decoder's error"
+                    );
+                }
+            }
+            (r, q) => panic!("{what}: response {r:?} to request {q:?}"),
+        }
+    }
+    assert_eq!(
+        codes.into_iter().collect::<Vec<_>>(),
+        [1, 2, 3, 4, 5],
+        "every error code has an example"
+    );
+    assert_eq!(
+        naks.into_iter().collect::<Vec<_>>(),
+        [1, 2, 3],
+        "every NAK reason has an example"
+    );
+}
+
+/// The ERROR responses of section 4.3, one per code, encode to the bytes the document's
+/// examples give.
+#[test]
+fn error_vectors() {
+    let cases = [
+        (
+            0x20,
+            ErrorCode::UnknownType,
+            0,
+            1,
+            "7f 01 04 00 20 01 00 00 e6 4e",
+        ),
+        (
+            kind::STATUS,
+            ErrorCode::BadLength,
+            0,
+            2,
+            "7f 02 04 00 09 02 00 00 a3 a5",
+        ),
+        (
+            kind::READ_WEIGHTS,
+            ErrorCode::OutOfRange,
+            39,
+            7,
+            "7f 07 04 00 02 03 27 00 6c 5c",
+        ),
+        (
+            kind::READ_WEIGHTS,
+            ErrorCode::Busy,
+            0,
+            2,
+            "7f 02 04 00 02 04 00 00 0f 1a",
+        ),
+        (
+            kind::READ_WEIGHTS,
+            ErrorCode::BadValue,
+            2,
+            3,
+            "7f 03 04 00 02 05 02 00 e6 29",
+        ),
+    ];
+    for (request, code, detail, seq, want) in cases {
+        let r = Response::Error {
+            request,
+            code,
+            detail,
+        };
+        let bytes = zo_proto::packet_bytes(&r.to_packet(seq)).unwrap();
+        assert_eq!(bytes, hex(want), "{code:?}");
+        assert_eq!(
+            Response::decode(bytes[0], &bytes[4..bytes.len() - 2]),
+            Ok(r)
+        );
+    }
+}

@@ -203,9 +203,12 @@ impl Model {
         self.shape
     }
 
-    /// Restart both generators from `seed` (the `seed` register's load strobe).
+    /// Restart both generators from `seed` (the `seed` register's load strobe). A zero seed is
+    /// replaced by 1 before either generator's state is derived from it, so seed 0 behaves
+    /// exactly as seed 1.
     pub fn seed(&mut self, seed: u32) {
-        self.probe_seed = nonzero_seed(seed);
+        let seed = nonzero_seed(seed);
+        self.probe_seed = seed;
         self.round
             .set_state(nonzero_seed(seed ^ ROUND_SEED_XOR) as u64);
     }

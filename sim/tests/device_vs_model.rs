@@ -5,7 +5,9 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use zo_hdl::config::Shape;
-use zo_proto::{encode_frame, Packet, Request, Sample};
+use zo_proto::{
+    decode_packet, encode_frame, ErrorCode, FrameDecoder, Packet, Request, Response, Sample, Status,
+};
 use zo_sim::board::{BoardInfo, Device};
 use zo_sim::fixtures::test_params;
 use zo_sim::model::Model;
@@ -81,6 +83,33 @@ impl Pair {
             },
             "weights after training",
         );
+    }
+}
+
+/// The single response in `wire`, decoded.
+fn response(wire: &[u8]) -> Response {
+    let mut rx = FrameDecoder::new();
+    let frames: Vec<Packet> = wire
+        .iter()
+        .filter_map(|&b| rx.push(b))
+        .map(|f| f.expect("a good frame"))
+        .collect();
+    assert_eq!(frames.len(), 1, "one response in {wire:02x?}");
+    Response::decode(frames[0].kind, &frames[0].payload).expect("a valid response")
+}
+
+fn error(request: u8, code: ErrorCode, detail: u16) -> Response {
+    Response::Error {
+        request,
+        code,
+        detail,
+    }
+}
+
+fn status(wire: &[u8]) -> Status {
+    match response(wire) {
+        Response::Status(s) => s,
+        other => panic!("expected a status, got {other:?}"),
     }
 }
 
@@ -311,4 +340,357 @@ fn engine_without_accumulators_answers_like_the_reference_device() {
     d.finish_training(SHAPE.n_weights());
     d.request(&Request::Reset, "reset");
     d.request(&Request::Status, "status after reset");
+}
+
+fn random_samples(n: u16, seed: u64) -> Vec<Sample> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    (0..n)
+        .map(|_| Sample {
+            label: rng.gen_range(0..SHAPE.n_out as u8),
+            features: (0..SHAPE.n_in).map(|_| rng.gen()).collect(),
+        })
+        .collect()
+}
+
+/// docs/PROTOCOL.md, order of checks: TRAIN's and EVALUATE's count and epochs are device
+/// checks, so during a job BUSY wins over them, while the decoder's checks still come first;
+/// without a job they come before the sample range.
+#[test]
+fn busy_wins_over_job_value_checks() {
+    let mut d = Pair::new();
+    let train = |first: u16, count: u16, epochs: u16| Request::Train {
+        first,
+        count,
+        epochs,
+    };
+    let r = d.request(&train(0, 16, 1000), "a long job");
+    assert_eq!(response(&r), Response::Done { request: 0x06 });
+    assert!(d.rtl.job_running() && d.model.busy());
+    for (req, what) in [
+        (train(0, 0, 1), "train: count 0"),
+        (train(0, 1, 0), "train: epochs 0"),
+        (train(100, 0, 0), "train: count 0, epochs 0, outside"),
+        (
+            Request::Evaluate { first: 0, count: 0 },
+            "evaluate: count 0",
+        ),
+        (
+            Request::ReadWeights {
+                start: 60,
+                count: 4,
+            },
+            "read: outside",
+        ),
+    ] {
+        let k = req.kind();
+        assert_eq!(
+            response(&d.request(&req, what)),
+            error(k, ErrorCode::Busy, 0),
+            "{what}"
+        );
+    }
+    // The decoder's checks come before BUSY.
+    let r = d.request(
+        &Request::ReadWeights { start: 0, count: 0 },
+        "read: count 0",
+    );
+    assert_eq!(response(&r), error(0x02, ErrorCode::BadValue, 2));
+    let r = d.packet(0x06, vec![0; 5], "train: short");
+    assert_eq!(response(&r), error(0x06, ErrorCode::BadLength, 0));
+    let r = d.request(&Request::Stop, "stop");
+    assert_eq!(response(&r), Response::Done { request: 0x08 });
+    assert!(!d.rtl.job_running() && !d.model.busy());
+    // Idle: the values come before the sample range.
+    for (req, detail) in [
+        (train(100, 0, 1), 2),
+        (train(100, 1, 0), 4),
+        (train(0, 0, 0), 2),
+        (
+            Request::Evaluate {
+                first: 100,
+                count: 0,
+            },
+            2,
+        ),
+    ] {
+        let k = req.kind();
+        assert_eq!(
+            response(&d.request(&req, "idle value check")),
+            error(k, ErrorCode::BadValue, detail),
+            "{req:?}"
+        );
+    }
+    let r = d.request(&train(10, 7, 1), "train: outside");
+    assert_eq!(response(&r), error(0x06, ErrorCode::OutOfRange, CAPACITY));
+}
+
+/// docs/PROTOCOL.md section 3: ERROR answers are stored and replayed; replay is keyed on seq
+/// alone (another request with the stored seq is not executed); an executed RESET forgets the
+/// stored answer, a refused one does not.
+#[test]
+fn replay_covers_errors_and_is_keyed_on_seq_alone() {
+    let mut d = Pair::new();
+    let refused = d.request(
+        &Request::ReadWeights { start: 0, count: 0 },
+        "read: count 0",
+    );
+    assert_eq!(response(&refused), error(0x02, ErrorCode::BadValue, 2));
+    let seq = d.seq;
+    let executed = d.model.executed.len();
+    for (req, what) in [
+        (
+            Request::ReadWeights { start: 0, count: 0 },
+            "the same request",
+        ),
+        (Request::Identify, "IDENTIFY with the stored seq"),
+        (Request::Reset, "RESET with the stored seq"),
+    ] {
+        let again = d.wire(&encode_frame(&req.to_packet(seq)), what);
+        assert_eq!(again, refused, "{what}: replayed");
+    }
+    assert_eq!(d.model.executed.len(), executed, "nothing executed again");
+    // A refused RESET is stored too; an executed one forgets.
+    let bad_reset = d.packet(0x0B, vec![1], "reset with a payload");
+    assert_eq!(response(&bad_reset), error(0x0B, ErrorCode::BadLength, 0));
+    let again = d.wire(
+        &encode_frame(&Request::Status.to_packet(d.seq)),
+        "status, same seq",
+    );
+    assert_eq!(again, bad_reset);
+    let reset = d.request(&Request::Reset, "reset");
+    let reset_seq = d.seq;
+    assert_eq!(response(&reset), Response::Done { request: 0x0B });
+    let after = d.wire(
+        &encode_frame(&Request::Status.to_packet(reset_seq)),
+        "status with the reset's seq",
+    );
+    assert_eq!(
+        status(&after),
+        Status {
+            probe_seed: 1,
+            ..Status::default()
+        },
+        "executed after RESET; RESET leaves a zero status with probe seed 1"
+    );
+}
+
+/// docs/PROTOCOL.md, Jobs: EVALUATE replaces the eval results, adds `W + 2 n_out + 19` device
+/// cycles per sample, advances job_done and epoch, and changes no weight, learner counter,
+/// probe seed or batch position; TRAIN keeps the eval results. The eval results equal the sums
+/// of INFER over the same samples.
+#[test]
+fn evaluate_replaces_its_results_and_changes_no_counter() {
+    let mut d = Pair::new();
+    let w0 = init_weights(SHAPE, 6);
+    d.request(
+        &Request::WriteWeights {
+            start: 0,
+            values: w0.clone(),
+        },
+        "write weights",
+    );
+    let samples = random_samples(CAPACITY, 8);
+    d.request(
+        &Request::LoadSamples {
+            start: 0,
+            samples: samples.clone(),
+        },
+        "load samples",
+    );
+    // Batch 4 over 7 samples exercises the accumulators, which EVALUATE must not touch.
+    d.request(&set_params(0, 1, 4, 3), "set params");
+    d.request(
+        &Request::Train {
+            first: 0,
+            count: 7,
+            epochs: 1,
+        },
+        "train",
+    );
+    d.finish_job();
+    let before = status(&d.request(&Request::Status, "status after training"));
+    assert_eq!(
+        (before.eval_count, before.epoch, before.job_done),
+        (0, 1, 7)
+    );
+    let w = SHAPE.n_weights() as u64;
+    let infer_cycles = w + 2 * SHAPE.n_out as u64 + 19;
+    let evaluate = |d: &mut Pair, first: u16, count: u16| {
+        let r = d.request(&Request::Evaluate { first, count }, "evaluate");
+        assert_eq!(response(&r), Response::Done { request: 0x07 });
+        d.finish_job();
+        status(&d.request(&Request::Status, "status after evaluation"))
+    };
+    let all = evaluate(&mut d, 0, 16);
+    let part = evaluate(&mut d, 3, 5);
+    for (s, count, cycles) in [(all, 16, 16), (part, 5, 21)] {
+        let unchanged = Status {
+            eval_count: s.eval_count,
+            eval_correct: s.eval_correct,
+            eval_loss_sum: s.eval_loss_sum,
+            device_cycles: s.device_cycles,
+            epoch: s.epoch,
+            job_done: s.job_done,
+            job_total: s.job_total,
+            ..before
+        };
+        assert_eq!(s, unchanged, "EVALUATE changed only its own fields");
+        assert_eq!(s.eval_count, count, "eval_count replaced, not accumulated");
+        assert_eq!(
+            (s.state, s.epoch, s.job_done, s.job_total),
+            (0, 1, count, count)
+        );
+        assert_eq!(
+            s.device_cycles,
+            before.device_cycles + cycles * infer_cycles
+        );
+    }
+    // The results of the last EVALUATE are the sums of INFER over its samples.
+    let (mut correct, mut loss) = (0u32, 0u32);
+    for s in &samples[3..8] {
+        match response(&d.request(&Request::Infer(s.clone()), "infer")) {
+            Response::Inference { class, loss: l, .. } => {
+                correct += u32::from(class == s.label);
+                loss = loss.wrapping_add(l);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!((part.eval_correct, part.eval_loss_sum), (correct, loss));
+    let r = d.request(
+        &Request::ReadWeights {
+            start: 0,
+            count: w0.len() as u16,
+        },
+        "weights after evaluation",
+    );
+    let trained = response(&r);
+    d.request(
+        &Request::Train {
+            first: 0,
+            count: 2,
+            epochs: 1,
+        },
+        "train again",
+    );
+    d.finish_job();
+    let after = status(&d.request(&Request::Status, "status after training again"));
+    assert_eq!(
+        (after.eval_count, after.eval_correct, after.eval_loss_sum),
+        (part.eval_count, part.eval_correct, part.eval_loss_sum),
+        "TRAIN keeps the eval results"
+    );
+    assert!(matches!(trained, Response::Weights { .. }));
+}
+
+/// docs/PROTOCOL.md, Parameters: a zero seed is replaced by 1 before both generators are
+/// derived, so seed 0 trains exactly as seed 1 with either estimator (and seed 2 does not).
+#[test]
+fn zero_seed_trains_as_seed_one() {
+    let run = |estimator: u8, seed: u32| {
+        let mut d = Pair::new();
+        d.request(
+            &Request::WriteWeights {
+                start: 0,
+                values: init_weights(SHAPE, 5),
+            },
+            "write weights",
+        );
+        d.request(
+            &Request::LoadSamples {
+                start: 0,
+                samples: random_samples(12, 9),
+            },
+            "load samples",
+        );
+        let mut out = vec![d.request(&set_params(estimator, 1, 1, seed), "set params")];
+        out.push(d.request(&Request::Status, "status after the seed"));
+        d.request(
+            &Request::Train {
+                first: 0,
+                count: 12,
+                epochs: 3,
+            },
+            "train",
+        );
+        d.finish_job();
+        out.push(d.request(&Request::Status, "status after training"));
+        out.push(d.request(
+            &Request::ReadWeights {
+                start: 0,
+                count: SHAPE.n_weights() as u16,
+            },
+            "weights after training",
+        ));
+        out
+    };
+    for estimator in [0, 1] {
+        let one = run(estimator, 1);
+        assert_eq!(run(estimator, 0), one, "estimator {estimator}: seed 0 vs 1");
+        let two = run(estimator, 2);
+        assert_ne!(
+            two[3], one[3],
+            "estimator {estimator}: seed 2 trains differently"
+        );
+    }
+}
+
+/// The `frame` blocks of docs/PROTOCOL.md 4.4, each from power-on, on the reference device and
+/// the rust-hdl engine: exactly the documented answers.
+#[test]
+fn protocol_md_examples_on_both_engines() {
+    let doc = include_str!("../../docs/PROTOCOL.md");
+    assert!(
+        doc.contains("`n_in` 5, `n_hid` 4, `n_out` 3") && doc.contains("`C` = 16"),
+        "the examples' device is this test's"
+    );
+    let hex = |s: &str| -> Vec<u8> {
+        s.split_whitespace()
+            .map(|b| u8::from_str_radix(b, 16).expect("hex byte"))
+            .collect()
+    };
+    let mut exchanges = 0;
+    for block in doc.split("```frame\n").skip(1) {
+        let body = block.split("```").next().unwrap();
+        let mut d = Pair::new();
+        let mut what = "";
+        let mut sent = None;
+        for line in body.lines() {
+            if let Some(c) = line.strip_prefix("# ") {
+                what = c;
+            } else if let Some(h) = line.strip_prefix("> ") {
+                sent = Some(d.wire(&cobs(&hex(h)), what));
+            } else if let Some(h) = line.strip_prefix("< ") {
+                let got = sent.take().expect("a request before the response");
+                let mut raw = got[..got.len() - 1].to_vec();
+                assert_eq!(got.last(), Some(&0), "{what}: one frame");
+                let packet = decode_packet(&raw).unwrap_or_else(|e| panic!("{what}: {e:?}"));
+                raw = zo_proto::packet_bytes(&packet).unwrap();
+                assert_eq!(raw, hex(h), "{what}: the device's answer");
+                exchanges += 1;
+            } else {
+                panic!("unexpected line {line:?}");
+            }
+        }
+    }
+    assert!(exchanges >= 19, "{exchanges} exchanges in PROTOCOL.md");
+}
+
+/// COBS encoding of any short byte string, and the delimiter.
+fn cobs(raw: &[u8]) -> Vec<u8> {
+    assert!(raw.len() < 254);
+    let mut out = vec![0];
+    let mut code_at = 0;
+    for &b in raw {
+        if b == 0 {
+            out[code_at] = (out.len() - code_at) as u8;
+            code_at = out.len();
+            out.push(0);
+        } else {
+            out.push(b);
+        }
+    }
+    out[code_at] = (out.len() - code_at) as u8;
+    out.push(0);
+    out
 }

@@ -10,7 +10,7 @@ use zo_sim::rtl::RtlLearner;
 use zo_sim::uart_board::UartBoard;
 use zo_sim::vboard::{Firmware, VirtualBoard};
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum Backend {
     /// The bit-exact reference model behind the reference protocol engine (fast).
     Model,
@@ -36,6 +36,18 @@ struct Args {
     /// boards' default builds.
     #[arg(long)]
     no_batch: bool,
+}
+
+impl Backend {
+    /// The name IDENTIFY reports (docs/PROTOCOL.md 4.1), the same as the `zo` CLI's in-process
+    /// boards.
+    fn board_name(self) -> &'static str {
+        match self {
+            Backend::Model => "virtual-model",
+            Backend::Rtl => "virtual-rtl",
+            Backend::Top => "virtual-top",
+        }
+    }
 }
 
 fn parse_shape(s: &str) -> Result<Shape, String> {
@@ -74,6 +86,7 @@ fn run<D: Firmware + Send + 'static>(device: D, shape: Shape) -> ExitCode {
 fn main() -> ExitCode {
     let args = Args::parse();
     let info = BoardInfo {
+        name: args.backend.board_name().into(),
         sample_capacity: args.capacity,
         batch_accumulators: !args.no_batch,
         ..BoardInfo::default()
