@@ -8,7 +8,6 @@
 
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
-use zo_hdl::config::{Estimator, LossKind, Shape};
 use zo_sim::train::PreparedData;
 use zo_sim::tune::{self, TuneSpec};
 
@@ -100,48 +99,34 @@ pub fn holdout(
     )
 }
 
-/// Everything that stays fixed during the search.
-#[derive(Clone, Copy, Debug)]
-pub struct Setup {
-    pub shape: Shape,
-    pub estimator: Estimator,
-    pub loss: LossKind,
-    pub batch: u16,
-    pub eta_mant: u8,
-    pub seed: u32,
+/// The longest run the search considers and the step's decay period: `--epochs` and
+/// `--eta-decay` when given, else [`tune::horizon`] of the fit rows and [`tune::decay_every`].
+pub fn horizon_and_decay(fixed: &Fixed, n_fit: usize) -> (u32, u32) {
+    let horizon = fixed.epochs.unwrap_or_else(|| tune::horizon(n_fit));
+    let decay = fixed
+        .eta_decay
+        .unwrap_or_else(|| tune::decay_every(horizon));
+    (horizon, decay)
 }
 
-/// Runs the search on `fit` (the rows the device will train) scored on `val`.
+/// Runs the search on `fit` (the rows the device will train) scored on `val`. `spec` carries
+/// the run's fixed settings, its horizon and decay ([`horizon_and_decay`]); `fixed` the
+/// grid axes the user pinned.
 pub fn choose(
-    setup: Setup,
+    spec: &TuneSpec,
     fixed: Fixed,
     fit: &PreparedData,
     val: (&[Vec<u8>], &[usize]),
 ) -> (Choice, TuneReport) {
     let t0 = Instant::now();
-    let horizon = fixed
-        .epochs
-        .unwrap_or_else(|| tune::horizon(fit.train_x.len()));
-    let eta_decay = fixed
-        .eta_decay
-        .unwrap_or_else(|| tune::decay_every(horizon));
+    let (horizon, eta_decay) = (spec.max_epochs, spec.decay_every);
     let sigmas: Vec<u16> = fixed.sigma.map_or(tune::SIGMAS.to_vec(), |s| vec![s]);
     let shifts: Vec<u8> = fixed
         .eta_shift
         .map_or(tune::ETA_SHIFTS.to_vec(), |e| vec![e]);
-    let spec = TuneSpec {
-        shape: setup.shape,
-        estimator: setup.estimator,
-        loss: setup.loss,
-        batch: setup.batch,
-        eta_mant: setup.eta_mant,
-        seed: setup.seed,
-        max_epochs: horizon,
-        decay_every: eta_decay,
-    };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let r = tune::tune(
-        &spec,
+        spec,
         &sigmas,
         &shifts,
         (&fit.train_x, &fit.train_y),

@@ -136,10 +136,16 @@ pub fn encode_frame(p: &Packet) -> Vec<u8> {
 /// than [`MAX_PAYLOAD`].
 pub fn try_encode_frame(p: &Packet) -> Result<Vec<u8>, FrameError> {
     let raw = packet_bytes(p).ok_or(FrameError::TooLong)?;
+    Ok(frame_raw(&raw))
+}
+
+/// COBS-encodes any bytes and appends the delimiter, whether or not they form a valid packet
+/// (tests and examples use it to put a bad packet on the wire).
+pub fn frame_raw(raw: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(raw.len() + raw.len() / 254 + 2);
-    cobs_encode(&raw, &mut out);
+    cobs_encode(raw, &mut out);
     out.push(0);
-    Ok(out)
+    out
 }
 
 /// Appends the COBS encoding of `src` to `out` (standard form, shortest output).

@@ -28,12 +28,13 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod examples;
 pub mod frame;
 pub mod msg;
 
 pub use frame::{
-    crc16, decode_packet, encode_frame, packet_bytes, try_encode_frame, FrameDecoder, FrameError,
-    Packet, COBS_MAX, MAX_PAYLOAD, PACKET_OVERHEAD,
+    crc16, decode_packet, encode_frame, frame_raw, packet_bytes, try_encode_frame, FrameDecoder,
+    FrameError, Packet, COBS_MAX, MAX_PAYLOAD, PACKET_OVERHEAD,
 };
 pub use msg::{
     kind, ErrorCode, Identity, NakReason, Params, ProtoError, Request, Response, Sample, Status,

@@ -2,14 +2,12 @@
 //! and the table in the document itself.
 
 use zo_proto::{
-    crc16, decode_packet, encode_frame, kind, ErrorCode, NakReason, Packet, Params, Request,
-    Response,
+    crc16, decode_packet, encode_frame, frame_raw, kind, ErrorCode, NakReason, Packet, Params,
+    Request, Response,
 };
 
 fn hex(s: &str) -> Vec<u8> {
-    s.split_whitespace()
-        .map(|b| u8::from_str_radix(b, 16).expect("hex byte"))
-        .collect()
+    zo_proto::examples::hex(s).expect("hex bytes")
 }
 
 /// (description, packet, wire) exactly as in the table of `docs/PROTOCOL.md`.
@@ -243,65 +241,8 @@ fn nak_table_matches_the_codec() {
     assert_eq!(NakReason::from_u8(4), None);
 }
 
-/// One exchange of a `frame` block: the comment above it, the request packet, the response
-/// packet (raw bytes, CRC included).
-struct Exchange {
-    what: String,
-    request: Vec<u8>,
-    response: Vec<u8>,
-}
-
-/// The `frame` blocks of the document: `# comment`, `> request packet`, `< response packet`.
-fn frame_blocks() -> Vec<Vec<Exchange>> {
-    let mut blocks = Vec::new();
-    for block in DOC.split("```frame\n").skip(1) {
-        let body = block.split("```").next().unwrap();
-        let mut exchanges: Vec<Exchange> = Vec::new();
-        let mut what = String::new();
-        let mut request = None;
-        for line in body.lines() {
-            if let Some(c) = line.strip_prefix("# ") {
-                what = c.to_string();
-            } else if let Some(h) = line.strip_prefix("> ") {
-                assert!(request.is_none(), "{what}: two requests in a row");
-                request = Some(hex(h));
-            } else if let Some(h) = line.strip_prefix("< ") {
-                let request = request
-                    .take()
-                    .unwrap_or_else(|| panic!("{what}: no request"));
-                exchanges.push(Exchange {
-                    what: what.clone(),
-                    request,
-                    response: hex(h),
-                });
-            } else {
-                panic!("unexpected line in a frame block: {line:?}");
-            }
-        }
-        assert!(request.is_none(), "{what}: a request without a response");
-        assert!(!exchanges.is_empty());
-        blocks.push(exchanges);
-    }
-    blocks
-}
-
-/// COBS encoding of any bytes (packets up to 253 bytes here), and the delimiter.
-fn cobs(raw: &[u8]) -> Vec<u8> {
-    assert!(raw.len() < 254);
-    let mut out = vec![0];
-    let mut code_at = 0;
-    for &b in raw {
-        if b == 0 {
-            out[code_at] = (out.len() - code_at) as u8;
-            code_at = out.len();
-            out.push(0);
-        } else {
-            out.push(b);
-        }
-    }
-    out[code_at] = (out.len() - code_at) as u8;
-    out.push(0);
-    out
+fn frame_blocks() -> Vec<Vec<zo_proto::examples::Exchange>> {
+    zo_proto::examples::frame_blocks(DOC).unwrap_or_else(|e| panic!("PROTOCOL.md: {e}"))
 }
 
 /// Every example exchange is well-formed for the codec: responses decode as messages and
@@ -316,7 +257,7 @@ fn frame_blocks_agree_with_the_codec() {
     let mut naks = std::collections::BTreeSet::new();
     for ex in blocks.iter().flatten() {
         let what = &ex.what;
-        let wire = cobs(&ex.response);
+        let wire = frame_raw(&ex.response);
         let packet = decode_packet(&wire[..wire.len() - 1]);
         let packet = packet.unwrap_or_else(|e| panic!("{what}: response packet: {e:?}"));
         assert_eq!(
@@ -327,7 +268,7 @@ fn frame_blocks_agree_with_the_codec() {
         let response = Response::decode(packet.kind, &packet.payload)
             .unwrap_or_else(|e| panic!("{what}: response: {e}"));
         assert_eq!(response.to_packet(packet.seq), packet, "{what}");
-        let wire = cobs(&ex.request);
+        let wire = frame_raw(&ex.request);
         let request = decode_packet(&wire[..wire.len() - 1]);
         match (&response, request) {
             (Response::Nak(reason), Err(e)) => {

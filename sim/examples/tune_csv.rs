@@ -1,7 +1,9 @@
 //! Design harness for the self-tuning rule: tune on a CSV pair's training rows, train the
-//! winner on the fit rows for its best validation epoch (what the device run does), report validation and test accuracy as one JSON line.
+//! winner on the fit rows for its best validation epoch (what the device run does), report
+//! validation and test accuracy as one JSON line.
 //!
 //! `cargo run --release -p zo-sim --example tune_csv -- TRAIN.csv TEST.csv [np|wp] [ce|mse] [SEED] [decay|flat]`
+//! (`TUNE_DEBUG=1` prints train and test accuracy after every epoch of the final training.)
 
 use std::path::Path;
 use zo_hdl::config::{Estimator, LossKind, Shape};

@@ -80,10 +80,8 @@ impl FeatureScaling {
             return 0;
         }
         let z = (self.transform.apply(x) - self.mean) / self.std;
-        // NaN cannot reach the cast: the clamp keeps it exact and infinities clip.
-        let code = (z * CODES_PER_STD).round();
-        let code = if code.is_nan() { 0.0 } else { code };
-        code.clamp(-128.0, 127.0) as i8 as u8
+        // Infinities clip at the ends; the clamp keeps the cast exact.
+        (z * CODES_PER_STD).round().clamp(-128.0, 127.0) as i8 as u8
     }
 
     fn fit(values: &[f64]) -> Self {

@@ -644,53 +644,21 @@ fn protocol_md_examples_on_both_engines() {
         doc.contains("`n_in` 5, `n_hid` 4, `n_out` 3") && doc.contains("`C` = 16"),
         "the examples' device is this test's"
     );
-    let hex = |s: &str| -> Vec<u8> {
-        s.split_whitespace()
-            .map(|b| u8::from_str_radix(b, 16).expect("hex byte"))
-            .collect()
-    };
     let mut exchanges = 0;
-    for block in doc.split("```frame\n").skip(1) {
-        let body = block.split("```").next().unwrap();
+    let blocks =
+        zo_proto::examples::frame_blocks(doc).unwrap_or_else(|e| panic!("PROTOCOL.md: {e}"));
+    for block in blocks {
         let mut d = Pair::new();
-        let mut what = "";
-        let mut sent = None;
-        for line in body.lines() {
-            if let Some(c) = line.strip_prefix("# ") {
-                what = c;
-            } else if let Some(h) = line.strip_prefix("> ") {
-                sent = Some(d.wire(&cobs(&hex(h)), what));
-            } else if let Some(h) = line.strip_prefix("< ") {
-                let got = sent.take().expect("a request before the response");
-                let mut raw = got[..got.len() - 1].to_vec();
-                assert_eq!(got.last(), Some(&0), "{what}: one frame");
-                let packet = decode_packet(&raw).unwrap_or_else(|e| panic!("{what}: {e:?}"));
-                raw = zo_proto::packet_bytes(&packet).unwrap();
-                assert_eq!(raw, hex(h), "{what}: the device's answer");
-                exchanges += 1;
-            } else {
-                panic!("unexpected line {line:?}");
-            }
+        for ex in block {
+            let what = ex.what.as_str();
+            let got = d.wire(&zo_proto::frame_raw(&ex.request), what);
+            assert_eq!(got.last(), Some(&0), "{what}: one frame");
+            let packet =
+                decode_packet(&got[..got.len() - 1]).unwrap_or_else(|e| panic!("{what}: {e:?}"));
+            let raw = zo_proto::packet_bytes(&packet).unwrap();
+            assert_eq!(raw, ex.response, "{what}: the device's answer");
+            exchanges += 1;
         }
     }
     assert!(exchanges >= 19, "{exchanges} exchanges in PROTOCOL.md");
-}
-
-/// COBS encoding of any short byte string, and the delimiter.
-fn cobs(raw: &[u8]) -> Vec<u8> {
-    assert!(raw.len() < 254);
-    let mut out = vec![0];
-    let mut code_at = 0;
-    for &b in raw {
-        if b == 0 {
-            out[code_at] = (out.len() - code_at) as u8;
-            code_at = out.len();
-            out.push(0);
-        } else {
-            out.push(b);
-        }
-    }
-    out[code_at] = (out.len() - code_at) as u8;
-    out.push(0);
-    out
 }

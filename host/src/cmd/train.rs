@@ -157,21 +157,24 @@ pub fn cmd_train(a: TrainArgs) -> Result<()> {
     let mut report = None;
     if tuning {
         let (fit, val_x, val_y) = autotune::holdout(&prepared.data, info.n_classes, seed);
-        let setup = autotune::Setup {
-            shape,
-            estimator: estimator_kind(estimator),
-            loss: loss_kind(loss),
-            batch,
-            eta_mant,
-            seed,
-        };
         let fixed = autotune::Fixed {
             sigma: a.sigma,
             eta_shift: a.eta_shift,
             epochs: a.epochs,
             eta_decay: a.eta_decay,
         };
-        let (c, r) = autotune::choose(setup, fixed, &fit, (&val_x, &val_y));
+        let (max_epochs, decay_every) = autotune::horizon_and_decay(&fixed, fit.train_x.len());
+        let spec = zo_sim::tune::TuneSpec {
+            shape,
+            estimator: estimator_kind(estimator),
+            loss: loss_kind(loss),
+            batch,
+            eta_mant,
+            seed,
+            max_epochs,
+            decay_every,
+        };
+        let (c, r) = autotune::choose(&spec, fixed, &fit, (&val_x, &val_y));
         if !a.json {
             eprintln!("{}", r.summary());
         }

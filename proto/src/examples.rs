@@ -1,0 +1,66 @@
+//! The machine-readable examples of docs/PROTOCOL.md: fenced blocks tagged `frame`, each a
+//! session from power-on written as `# what it shows`, `> request packet` and `< response
+//! packet` lines (raw packet bytes in hex, CRC included, without COBS). The protocol's tests
+//! check them against this codec and against the devices, so the document cannot drift.
+
+/// One exchange of a `frame` block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Exchange {
+    /// The `#` comment above it.
+    pub what: String,
+    /// The request packet's bytes.
+    pub request: Vec<u8>,
+    /// The response packet's bytes.
+    pub response: Vec<u8>,
+}
+
+/// Bytes of a line of space-separated hex pairs; `None` when a pair is not hex.
+pub fn hex(s: &str) -> Option<Vec<u8>> {
+    s.split_whitespace()
+        .map(|b| u8::from_str_radix(b, 16).ok())
+        .collect()
+}
+
+/// Every `frame` block of `doc`, in order, each a list of exchanges. An error names the first
+/// malformed line (a response without a request, two requests in a row, bad hex, another
+/// kind of line, a block that ends on a request or has no exchange).
+pub fn frame_blocks(doc: &str) -> Result<Vec<Vec<Exchange>>, String> {
+    let mut blocks = Vec::new();
+    for block in doc.split("```frame\n").skip(1) {
+        let body = block.split("```").next().unwrap_or_default();
+        let mut exchanges = Vec::new();
+        let mut what = String::new();
+        let mut request: Option<Vec<u8>> = None;
+        for line in body.lines() {
+            let bytes = |h: &str| hex(h).ok_or_else(|| format!("{what}: bad hex in {line:?}"));
+            if let Some(c) = line.strip_prefix("# ") {
+                what = c.to_string();
+            } else if let Some(h) = line.strip_prefix("> ") {
+                if request.is_some() {
+                    return Err(format!("{what}: two requests in a row"));
+                }
+                request = Some(bytes(h)?);
+            } else if let Some(h) = line.strip_prefix("< ") {
+                let response = bytes(h)?;
+                let request = request
+                    .take()
+                    .ok_or_else(|| format!("{what}: a response without a request"))?;
+                exchanges.push(Exchange {
+                    what: what.clone(),
+                    request,
+                    response,
+                });
+            } else if !line.trim().is_empty() {
+                return Err(format!("unexpected line in a frame block: {line:?}"));
+            }
+        }
+        if request.is_some() {
+            return Err(format!("{what}: a request without a response"));
+        }
+        if exchanges.is_empty() {
+            return Err("a frame block without an exchange".into());
+        }
+        blocks.push(exchanges);
+    }
+    Ok(blocks)
+}
