@@ -46,7 +46,21 @@ fn main() {
     };
     let (fx, fy) = sel(&fit);
     let (vx, vy) = sel(&val);
-    let horizon = tune::horizon(tx.len());
+    // Design experiments: TUNE_SIGMAS / TUNE_SHIFTS (comma lists) and TUNE_HORIZON (samples)
+    // override the library's grid and horizon.
+    let list = |k: &str| -> Option<Vec<u32>> {
+        std::env::var(k)
+            .ok()
+            .map(|v| v.split(',').map(|x| x.parse().unwrap()).collect())
+    };
+    let sigmas: Vec<u16> = list("TUNE_SIGMAS")
+        .map_or(tune::SIGMAS.to_vec(), |v| v.iter().map(|&x| x as u16).collect());
+    let shifts: Vec<u8> = list("TUNE_SHIFTS")
+        .map_or(tune::ETA_SHIFTS.to_vec(), |v| v.iter().map(|&x| x as u8).collect());
+    let horizon = match list("TUNE_HORIZON") {
+        Some(h) => ((h[0] as usize / fx.len().max(1)) as u32).clamp(tune::MIN_EPOCHS, tune::MAX_EPOCHS),
+        None => tune::horizon(fx.len()),
+    };
     let spec = tune::TuneSpec {
         shape,
         estimator: est,

@@ -263,9 +263,9 @@ fn parallel<T: Sync, R: Send + Clone>(
 pub const VALIDATION_FRACTION: f64 = 0.2;
 /// A tuned run's horizon trains about this many samples, within
 /// [`MIN_EPOCHS`]..=[`MAX_EPOCHS`] epochs.
-pub const HORIZON_SAMPLES: usize = 100_000;
+pub const HORIZON_SAMPLES: usize = 300_000;
 pub const MIN_EPOCHS: u32 = 30;
-pub const MAX_EPOCHS: u32 = 200;
+pub const MAX_EPOCHS: u32 = 400;
 /// The step halves this many times over the horizon (host-driven decay).
 pub const DECAYS_PER_HORIZON: u32 = 3;
 
