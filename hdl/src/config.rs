@@ -104,6 +104,30 @@ impl fmt::Display for Shape {
     }
 }
 
+/// `N-H-O`, for example `64-32-10`. Only the form is checked here; [`Shape::check`] applies
+/// the limits of a weight memory.
+impl std::str::FromStr for Shape {
+    type Err = ShapeError;
+
+    fn from_str(s: &str) -> Result<Self, ShapeError> {
+        let parts: Vec<usize> = s
+            .split('-')
+            .map(|p| p.trim().parse::<usize>())
+            .collect::<Result<_, _>>()
+            .map_err(|_| {
+                ShapeError(format!(
+                    "`{s}` is not a shape; write INPUTS-HIDDEN-OUTPUTS, e.g. 64-32-10"
+                ))
+            })?;
+        let [n_in, n_hid, n_out] = parts[..] else {
+            return Err(ShapeError(format!(
+                "`{s}` needs three sizes INPUTS-HIDDEN-OUTPUTS, e.g. 64-32-10"
+            )));
+        };
+        Ok(Shape::new(n_in, n_hid, n_out))
+    }
+}
+
 /// Which zeroth-order estimator drives the update (register `estimator`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Estimator {

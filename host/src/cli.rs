@@ -334,20 +334,14 @@ pub struct BaselineArgs {
     pub json: bool,
 }
 
-/// Parses `N-H-O` and checks the elaboration limits of a 12-bit weight memory.
+/// Parses `N-H-O` and checks the elaboration limits of the virtual boards' weight memory.
 pub fn parse_shape(s: &str) -> Result<Shape, String> {
-    let parts: Vec<usize> = s
-        .split('-')
-        .map(|p| p.trim().parse::<usize>())
-        .collect::<Result<_, _>>()
-        .map_err(|_| format!("`{s}` is not a shape; write INPUTS-HIDDEN-OUTPUTS, e.g. 64-32-10"))?;
-    let [n_in, n_hid, n_out] = parts[..] else {
-        return Err(format!(
-            "`{s}` needs three sizes INPUTS-HIDDEN-OUTPUTS, e.g. 64-32-10"
-        ));
-    };
-    let shape = Shape::new(n_in, n_hid, n_out);
-    shape.check(12).map_err(|e| e.to_string())?;
+    let shape: Shape = s
+        .parse()
+        .map_err(|e: zo_hdl::config::ShapeError| e.to_string())?;
+    shape
+        .check(crate::connect::VIRTUAL_AW)
+        .map_err(|e| e.to_string())?;
     Ok(shape)
 }
 

@@ -23,8 +23,7 @@ pub const DEFAULT_SHAPE: Shape = Shape::new(64, 32, 10);
 /// Link margin for the RTL-backed board, whose samples take ~0.2 s each.
 pub const RTL_MARGIN: Duration = Duration::from_secs(30);
 
-/// Address width of the virtual boards' weight memory (4096 words).
-pub const VIRTUAL_AW: usize = 12;
+pub use zo_sim::vboard::VIRTUAL_AW;
 
 enum Board {
     Model(VirtualBoard<Device<Model>>),

@@ -358,8 +358,9 @@ pub fn check_fits(
             Some(s) => format!("pass --shape {s} for a virtual board that fits"),
             None => format!(
                 "no zo network takes {n_in} inputs and {n_out} outputs (at most {} units per \
-                 layer and 4096 weights); use fewer features (IDX images: --pool) or classes",
-                zo_hdl::formats::MAX_FAN_IN
+                 layer and {} weights); use fewer features (IDX images: --pool) or classes",
+                zo_hdl::formats::MAX_FAN_IN,
+                1usize << crate::connect::VIRTUAL_AW
             ),
         }
     };

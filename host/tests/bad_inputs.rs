@@ -914,10 +914,10 @@ const CASES: &[Case] = &[
     ),
     // Shapes the hints suggest must be accepted.
     case(
-        "hint keeps within 4096 weights",
-        &["train", "--dataset", "digits", "--shape", "16-64-10"],
+        "hint keeps within 8192 weights",
+        &["train", "--dataset", "digits", "--shape", "16-200-10"],
         1,
-        &["pass --shape 64-54-10"],
+        &["pass --shape 64-109-10"],
     ),
     case(
         "no shape fits 300 features",

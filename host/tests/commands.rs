@@ -528,3 +528,39 @@ fn a_closed_stdout_stops_the_run_cleanly_without_a_panic() {
     );
     assert!(t.join(".p.partial/epochs.jsonl").is_file());
 }
+
+/// A network of more than 4096 weights (196-32-10: 6634, Fashion-MNIST pooled to 14x14) runs on
+/// the virtual boards, and the RTL board agrees with the model board bit for bit.
+#[test]
+fn a_196_input_network_runs_on_the_model_and_the_rtl_board() {
+    let t = TempDir::new("wide196");
+    let mut csv = String::new();
+    for r in 0..16 {
+        let row: Vec<String> = (0..196)
+            .map(|c| (((r * 7 + c * 13) % 23) as f64 / 4.0).to_string())
+            .collect();
+        csv += &format!("{},{}\n", row.join(","), r % 2);
+    }
+    let data = t.write("wide.csv", csv);
+    let args = [
+        "--dataset",
+        data.as_str(),
+        "--shape",
+        "196-32-10",
+        "--epochs",
+        "1",
+        "--tune",
+        "off",
+    ];
+    let mut virt = args.to_vec();
+    virt.extend(["--board", "virtual", "--out", "v"]);
+    let mut rtl = args.to_vec();
+    rtl.extend(["--board", "rtl", "--out", "r"]);
+    let v = train_json(t.path(), &virt);
+    let r = train_json(t.path(), &rtl);
+    assert_eq!(v["shape"], "196-32-10");
+    assert_eq!(v["weights_sha256"], r["weights_sha256"]);
+    assert_eq!(v["device_cycles"], r["device_cycles"]);
+    // 3 W + 4 n_out + 45 with W = 32*197 + 10*33 = 6634.
+    assert_eq!(r["cycles_per_sample"].as_f64(), Some(19_987.0));
+}

@@ -53,12 +53,16 @@ fn main() {
             .ok()
             .map(|v| v.split(',').map(|x| x.parse().unwrap()).collect())
     };
-    let sigmas: Vec<u16> = list("TUNE_SIGMAS")
-        .map_or(tune::SIGMAS.to_vec(), |v| v.iter().map(|&x| x as u16).collect());
-    let shifts: Vec<u8> = list("TUNE_SHIFTS")
-        .map_or(tune::ETA_SHIFTS.to_vec(), |v| v.iter().map(|&x| x as u8).collect());
+    let sigmas: Vec<u16> = list("TUNE_SIGMAS").map_or(tune::SIGMAS.to_vec(), |v| {
+        v.iter().map(|&x| x as u16).collect()
+    });
+    let shifts: Vec<u8> = list("TUNE_SHIFTS").map_or(tune::ETA_SHIFTS.to_vec(), |v| {
+        v.iter().map(|&x| x as u8).collect()
+    });
     let horizon = match list("TUNE_HORIZON") {
-        Some(h) => ((h[0] as usize / fx.len().max(1)) as u32).clamp(tune::MIN_EPOCHS, tune::MAX_EPOCHS),
+        Some(h) => {
+            ((h[0] as usize / fx.len().max(1)) as u32).clamp(tune::MIN_EPOCHS, tune::MAX_EPOCHS)
+        }
         None => tune::horizon(fx.len()),
     };
     let spec = tune::TuneSpec {
@@ -74,8 +78,8 @@ fn main() {
     let t0 = std::time::Instant::now();
     let r = tune::tune(
         &spec,
-        &tune::SIGMAS,
-        &tune::ETA_SHIFTS,
+        &sigmas,
+        &shifts,
         (&fx, &fy),
         (&vx, &vy),
         2,

@@ -7,6 +7,10 @@
 
 use crate::board::{Backend, Device};
 
+/// Address width of a virtual board's weight memory (8192 words: 196-32-10, Fashion-MNIST
+/// pooled to 14x14, fits; the learner's per-operation counters allow at most 13 bits).
+pub const VIRTUAL_AW: usize = 13;
+
 /// What a virtual board serves: bytes in, bytes out, and background work between requests.
 pub trait Firmware {
     /// Takes received bytes; returns the bytes to send back.

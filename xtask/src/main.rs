@@ -44,15 +44,8 @@ struct SynthArgs {
 }
 
 fn parse_shape(s: &str) -> Result<Shape, String> {
-    let parts: Vec<usize> = s
-        .split('-')
-        .map(str::parse)
-        .collect::<Result<_, _>>()
-        .map_err(|_| format!("'{s}' is not a shape: write INPUTS-HIDDEN-OUTPUTS, e.g. 64-32-10"))?;
-    let [n_in, n_hid, n_out] = parts[..] else {
-        return Err(format!("'{s}' needs three sizes, e.g. 64-32-10"));
-    };
-    let shape = Shape::new(n_in, n_hid, n_out);
+    let shape: Shape = s.parse().map_err(|e: zo_hdl::config::ShapeError| e.to_string())?;
+    // Board builds use 12-bit weight addresses at most (the iCE40 and ECP5 defaults).
     shape.check(12).map_err(|e| e.to_string())?;
     Ok(shape)
 }

@@ -8,7 +8,7 @@ use zo_sim::board::{BoardInfo, Device};
 use zo_sim::model::Model;
 use zo_sim::rtl::RtlLearner;
 use zo_sim::uart_board::UartBoard;
-use zo_sim::vboard::{Firmware, VirtualBoard};
+use zo_sim::vboard::{Firmware, VirtualBoard, VIRTUAL_AW};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum Backend {
@@ -51,16 +51,10 @@ impl Backend {
 }
 
 fn parse_shape(s: &str) -> Result<Shape, String> {
-    let parts: Vec<usize> = s
-        .split('-')
-        .map(|p| p.parse::<usize>())
-        .collect::<Result<_, _>>()
-        .map_err(|_| format!("'{s}' is not a shape; write INPUTS-HIDDEN-OUTPUTS, e.g. 64-32-10"))?;
-    let [n_in, n_hid, n_out] = parts[..] else {
-        return Err(format!("'{s}' needs three sizes, e.g. 64-32-10"));
-    };
-    let shape = Shape::new(n_in, n_hid, n_out);
-    shape.check(12).map_err(|e| e.to_string())?;
+    let shape: Shape = s
+        .parse()
+        .map_err(|e: zo_hdl::config::ShapeError| e.to_string())?;
+    shape.check(VIRTUAL_AW).map_err(|e| e.to_string())?;
     Ok(shape)
 }
 
@@ -94,7 +88,10 @@ fn main() -> ExitCode {
     let shape = args.shape;
     match args.backend {
         Backend::Model => run(Device::new(Model::new(shape, 1), info), shape),
-        Backend::Rtl => run(Device::new(RtlLearner::<12>::new(shape), info), shape),
+        Backend::Rtl => run(
+            Device::new(RtlLearner::<VIRTUAL_AW>::new(shape), info),
+            shape,
+        ),
         Backend::Top => {
             // The simulated sample buffer is 64 KiB; fewer slots fit wide inputs.
             let record = shape.n_in + 1;
@@ -104,7 +101,7 @@ fn main() -> ExitCode {
                 sample_capacity: capacity,
                 ..info
             };
-            run(UartBoard::<12, 16>::new(shape, &cinfo, 4), shape)
+            run(UartBoard::<VIRTUAL_AW, 16>::new(shape, &cinfo, 4), shape)
         }
     }
 }
