@@ -141,6 +141,11 @@ pub struct EpochRecord {
     pub backend: String,
     /// Times the device was reconnected and restored during this epoch.
     pub recoveries: u32,
+    /// Fraction of hidden units that never fire (clean activation 0 on every training row)
+    /// with the epoch's weights, computed on the host by the reference model; absent for
+    /// float backprop and in logs written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dead_units: Option<f64>,
 }
 
 /// The summary `--json` prints last.

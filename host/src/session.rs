@@ -439,6 +439,10 @@ impl<'a> Trainer<'a> {
         }
         obs.progress(shown, total, total);
         let frac = |c: u64, n: usize| if n == 0 { 0.0 } else { c as f64 / n as f64 };
+        let mut twin = zo_sim::model::Model::new(self.shape, 1);
+        twin.set_weights(&weights);
+        let xs: Vec<Vec<u8>> = self.train.iter().map(|s| s.features.clone()).collect();
+        let dead_units = twin.dead_fraction(&xs);
         let record = EpochRecord {
             epoch: shown,
             train_accuracy: frac(train_correct, n_train),
@@ -455,6 +459,7 @@ impl<'a> Trainer<'a> {
             weights_sha256: weights_sha256(&weights),
             backend: self.backend(),
             recoveries: 0,
+            dead_units: Some(dead_units),
         };
         Ok((record, weights))
     }

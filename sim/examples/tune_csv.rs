@@ -76,14 +76,7 @@ fn main() {
         decay_every: if decay { tune::decay_every(horizon) } else { 0 },
     };
     let t0 = std::time::Instant::now();
-    let r = tune::tune(
-        &spec,
-        &sigmas,
-        &shifts,
-        (&fx, &fy),
-        (&vx, &vy),
-        2,
-    );
+    let r = tune::tune(&spec, &sigmas, &shifts, (&fx, &fy), (&vx, &vy), 2);
     let tune_s = t0.elapsed().as_secs_f64();
     // Refit on every training row for the chosen epochs, the run's own schedule.
     let data = PreparedData {

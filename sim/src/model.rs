@@ -325,6 +325,30 @@ impl Model {
         }
     }
 
+    /// Hidden activations (Q0.8) of a clean forward pass. Changes nothing.
+    pub fn hidden(&mut self, x: &[u8]) -> Vec<i32> {
+        let mut dummy = Lfsr::new(NOISE_WIDTH, 1);
+        let saved = self.counters;
+        self.forward(x, Pass::Clean, &mut dummy, false);
+        self.counters = saved;
+        self.h_plus.clone()
+    }
+
+    /// Fraction of hidden units whose clean activation is 0 on every sample of `xs`: units
+    /// node perturbation cannot revive (their noise never reaches the loss). 0 for no samples.
+    pub fn dead_fraction(&mut self, xs: &[Vec<u8>]) -> f64 {
+        if xs.is_empty() {
+            return 0.0;
+        }
+        let mut alive = vec![false; self.shape.n_hid];
+        for x in xs {
+            for (a, h) in alive.iter_mut().zip(self.hidden(x)) {
+                *a |= h > 0;
+            }
+        }
+        alive.iter().filter(|a| !**a).count() as f64 / self.shape.n_hid as f64
+    }
+
     /// Stochastic rounding of `c >> eta_shift` (see the module doc), counting zero updates.
     #[inline]
     fn round_step(&mut self, c: i32) -> i64 {

@@ -44,7 +44,9 @@ struct SynthArgs {
 }
 
 fn parse_shape(s: &str) -> Result<Shape, String> {
-    let shape: Shape = s.parse().map_err(|e: zo_hdl::config::ShapeError| e.to_string())?;
+    let shape: Shape = s
+        .parse()
+        .map_err(|e: zo_hdl::config::ShapeError| e.to_string())?;
     // Board builds use 12-bit weight addresses at most (the iCE40 and ECP5 defaults).
     shape.check(12).map_err(|e| e.to_string())?;
     Ok(shape)

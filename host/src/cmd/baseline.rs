@@ -65,6 +65,7 @@ pub fn cmd_baseline(a: BaselineArgs) -> Result<()> {
             weights_sha256: String::new(),
             backend: "float-bp".into(),
             recoveries: 0,
+            dead_units: None,
         };
         last = Instant::now();
         if a.json {

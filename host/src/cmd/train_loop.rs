@@ -52,7 +52,7 @@ impl Observer for CliObserver {
         } else if r.epoch == 1 || r.epoch % self.every == 0 || r.epoch == self.epochs {
             let width = self.epochs.to_string().len();
             self.print(format!(
-                "epoch {:>w$}/{}  loss {:.3} {}  train {:.3}  test {:.3}  sat {}  zero-updates {}  {:.2} s{}",
+                "epoch {:>w$}/{}  loss {:.3} {}  train {:.3}  test {:.3}  sat {}  zero-updates {}  dead {:.2}  {:.2} s{}",
                 r.epoch,
                 self.epochs,
                 r.loss,
@@ -61,6 +61,7 @@ impl Observer for CliObserver {
                 r.test_accuracy,
                 r.saturations,
                 r.zero_updates,
+                r.dead_units.unwrap_or(0.0),
                 r.wall_seconds,
                 if r.recoveries > 0 {
                     format!("  ({} recoveries)", r.recoveries)
