@@ -1,7 +1,7 @@
 //! The synthesis flow (`cargo xtask synth`) end to end on the two iCE40 boards (Debian tools):
 //! each default build (64-32-10) must fit, meet timing at its fabric clock and leave a
 //! bitstream; a build that cannot fit must fail and leave none. The ULX3S build needs the
-//! YoWASP tools from PyPI and is run by hand (README, "Synthesis").
+//! YoWASP tools from PyPI and is run by hand (docs/BOARDS.md).
 mod common;
 
 use std::path::Path;

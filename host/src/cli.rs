@@ -189,7 +189,7 @@ pub struct TrainArgs {
     /// Loss computed on chip [default: ce].
     #[arg(long, value_enum, help_heading = "Learning")]
     pub loss: Option<LossArg>,
-    /// Perturbation size, Q.12 (1..=32767) [default: per dataset, see CLI.md].
+    /// Perturbation size, Q.12 (1..=32767) [default: per dataset, see docs/CLI.md].
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=32767), help_heading = "Learning")]
     pub sigma: Option<u16>,
     /// Learning-rate mantissa (1..=255): eta = mant * 2^(4 - shift) [default: 1].

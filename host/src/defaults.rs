@@ -2,7 +2,7 @@
 //! default 64-32-10 board (features padded with zeros, unused outputs never targeted), with node
 //! perturbation and on-chip cross-entropy, a 70/30 stratified split and the run's seed schedule.
 //! The sweep behind them (seeds 1..=20 for iris, 1..=10 for wine and breast-cancer, 1..=5 for
-//! digits) is summarised in CLI.md.
+//! digits) is summarised in docs/CLI.md.
 
 /// The defaults of one dataset.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

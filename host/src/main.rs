@@ -1,5 +1,5 @@
 //! `zo`, the host command-line tool: train, infer, move weights, identify devices, list ports,
-//! run the float baseline, print completions. See README.md, "The `zo` command-line tool".
+//! run the float baseline, print completions. See docs/CLI.md.
 //!
 //! Exit codes: 0 success, 1 failure (bad input file, device or I/O error), 2 bad command line,
 //! 130 interrupted. Every error is one line on stderr naming the problem and the fix.

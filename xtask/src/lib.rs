@@ -39,7 +39,7 @@ pub struct BuildDefaults {
 }
 
 /// Each board's default build: the largest network (and buffer) measured to fit and meet
-/// timing with this driver (README, "Synthesis"). The iCE40 boards' block RAM cannot hold a
+/// timing with this driver (docs/BOARDS.md). The iCE40 boards' block RAM cannot hold a
 /// 64-32-10 network's 32-bit accumulators besides its weights, so their builds take batch 1.
 pub fn default_build(board: &Board) -> BuildDefaults {
     let (shape, capacity, batch_accumulators) = match board.name {
