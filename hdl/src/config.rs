@@ -146,6 +146,71 @@ pub enum LossKind {
     CrossEntropy = 1,
 }
 
+impl Estimator {
+    /// Every estimator, the default first.
+    pub const ALL: [Estimator; 2] = [Estimator::NodePerturbation, Estimator::WeightPerturbation];
+    /// The names of [`Estimator::ALL`], as the command line and config files write them.
+    pub const NAMES: [&'static str; 2] = ["np", "wp"];
+
+    /// `np` or `wp`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Estimator::NodePerturbation => "np",
+            Estimator::WeightPerturbation => "wp",
+        }
+    }
+
+    /// The estimator of a register / SET_PARAMS value.
+    pub fn from_u8(v: u8) -> Option<Self> {
+        Self::ALL.into_iter().find(|e| *e as u8 == v)
+    }
+}
+
+impl LossKind {
+    /// Every loss, the default first.
+    pub const ALL: [LossKind; 2] = [LossKind::CrossEntropy, LossKind::SquaredError];
+    /// The names of [`LossKind::ALL`], as the command line and config files write them.
+    pub const NAMES: [&'static str; 2] = ["ce", "mse"];
+
+    /// `ce` or `mse`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            LossKind::CrossEntropy => "ce",
+            LossKind::SquaredError => "mse",
+        }
+    }
+
+    /// The loss of a register / SET_PARAMS value.
+    pub fn from_u8(v: u8) -> Option<Self> {
+        Self::ALL.into_iter().find(|l| *l as u8 == v)
+    }
+}
+
+macro_rules! named {
+    ($t:ty, $what:literal) => {
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+
+        impl std::str::FromStr for $t {
+            type Err = String;
+
+            fn from_str(s: &str) -> Result<Self, String> {
+                Self::ALL
+                    .into_iter()
+                    .find(|v| v.name() == s)
+                    .ok_or_else(|| {
+                        format!("`{s}` is not {}; use {}", $what, Self::NAMES.join(" or "))
+                    })
+            }
+        }
+    };
+}
+named!(Estimator, "an estimator");
+named!(LossKind, "a loss");
+
 /// Operations started by the `start` strobe (register `op`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Op {
@@ -184,5 +249,30 @@ impl Default for TrainParams {
             eta_shift: 8,
             batch: 1,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_registers_and_parsing_agree() {
+        for (e, n) in Estimator::ALL.into_iter().zip(Estimator::NAMES) {
+            assert_eq!(e.name(), n);
+            assert_eq!(n.parse::<Estimator>(), Ok(e));
+            assert_eq!(Estimator::from_u8(e as u8), Some(e));
+        }
+        for (l, n) in LossKind::ALL.into_iter().zip(LossKind::NAMES) {
+            assert_eq!(l.to_string(), n);
+            assert_eq!(n.parse::<LossKind>(), Ok(l));
+            assert_eq!(LossKind::from_u8(l as u8), Some(l));
+        }
+        assert_eq!(Estimator::from_u8(1), Some(Estimator::WeightPerturbation));
+        assert_eq!(LossKind::from_u8(1), Some(LossKind::CrossEntropy));
+        assert_eq!(Estimator::from_u8(2), None);
+        assert!("sgd".parse::<Estimator>().unwrap_err().contains("np or wp"));
+        assert_eq!("64-32-10".parse::<Shape>().unwrap(), Shape::new(64, 32, 10));
+        assert!("64-32".parse::<Shape>().is_err());
     }
 }

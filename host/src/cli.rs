@@ -1,9 +1,10 @@
 //! The command line of `zo` (clap derive). `main.rs` runs the commands; this module only
 //! describes them, so that completions and tests see the same definitions.
 
+use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
-use zo_hdl::config::Shape;
+use zo_hdl::config::{Estimator, LossKind, Shape};
 
 /// Train and use zo zeroth-order learner boards (real or virtual).
 #[derive(Parser, Debug)]
@@ -147,27 +148,11 @@ pub enum HeaderArg {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum EstimatorArg {
-    /// Node perturbation: antithetic noise on the pre-activations.
-    Np,
-    /// Weight perturbation (SPSA): antithetic noise on every weight.
-    Wp,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum TuneArg {
     /// Tune on the model before training.
     Auto,
     /// Use the flags and the dataset's defaults as they are.
     Off,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum LossArg {
-    /// Softmax cross-entropy in bits.
-    Ce,
-    /// Squared error against one-hot targets.
-    Mse,
 }
 
 /// `zo train`.
@@ -183,12 +168,14 @@ pub struct TrainArgs {
     #[arg(long, value_name = "FILE", help_heading = "Data")]
     pub test_data: Option<PathBuf>,
 
-    /// Estimator [default: np].
-    #[arg(long, value_enum, help_heading = "Learning")]
-    pub estimator: Option<EstimatorArg>,
-    /// Loss computed on chip [default: ce].
-    #[arg(long, value_enum, help_heading = "Learning")]
-    pub loss: Option<LossArg>,
+    /// Estimator: np (node perturbation: antithetic noise on the pre-activations) or wp
+    /// (weight perturbation, SPSA: antithetic noise on every weight) [default: np].
+    #[arg(long, value_parser = named::<Estimator>(&Estimator::NAMES), help_heading = "Learning")]
+    pub estimator: Option<Estimator>,
+    /// Loss computed on chip: ce (softmax cross-entropy in bits) or mse (squared error against
+    /// one-hot targets) [default: ce].
+    #[arg(long, value_parser = named::<LossKind>(&LossKind::NAMES), help_heading = "Learning")]
+    pub loss: Option<LossKind>,
     /// Perturbation size, Q.12 (1..=32767) [default: per dataset, see docs/CLI.md].
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=32767), help_heading = "Learning")]
     pub sigma: Option<u16>,
@@ -332,6 +319,15 @@ pub struct BaselineArgs {
     /// Print JSON lines (one per epoch, then the summary).
     #[arg(long)]
     pub json: bool,
+}
+
+/// A parser for a type named on the command line by one of `names` (listed in `--help`, in
+/// completions and in the error for any other value).
+fn named<T>(names: &'static [&'static str]) -> impl TypedValueParser<Value = T>
+where
+    T: std::str::FromStr<Err = String> + Clone + Send + Sync + 'static,
+{
+    clap::builder::PossibleValuesParser::new(names).try_map(|s| s.parse::<T>())
 }
 
 /// Parses `N-H-O` and checks the elaboration limits of the virtual boards' weight memory.

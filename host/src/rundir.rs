@@ -13,7 +13,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use zo_hdl::config::Shape;
+use zo_hdl::config::{Estimator, LossKind, Shape};
 
 pub use zo_sim::train::{epoch_seed, SEED_SCHEDULE};
 
@@ -48,9 +48,11 @@ pub struct RunConfig {
     pub n_train: usize,
     pub n_test: usize,
     /// `np` or `wp`.
-    pub estimator: String,
+    #[serde(with = "crate::util::by_name")]
+    pub estimator: Estimator,
     /// `ce` or `mse`.
-    pub loss: String,
+    #[serde(with = "crate::util::by_name")]
+    pub loss: LossKind,
     pub sigma: u16,
     pub eta_mant: u8,
     pub eta_shift: u8,
@@ -92,12 +94,6 @@ impl RunConfig {
         }
         if !(1..=100_000).contains(&self.epochs) {
             bail!("epochs {} is outside 1..=100000; {fix}", self.epochs);
-        }
-        if !matches!(self.estimator.as_str(), "np" | "wp") {
-            bail!("estimator `{}` is not np or wp; {fix}", self.estimator);
-        }
-        if !matches!(self.loss.as_str(), "ce" | "mse") {
-            bail!("loss `{}` is not ce or mse; {fix}", self.loss);
         }
         if let Some(f) = self.test_fraction {
             if !(f > 0.0 && f < 1.0) {
@@ -199,8 +195,8 @@ impl Summary {
         let device_cycles = sum(|r| r.device_cycles);
         Summary {
             dataset: cfg.dataset.name.clone(),
-            estimator: cfg.estimator.clone(),
-            loss: cfg.loss.clone(),
+            estimator: cfg.estimator.to_string(),
+            loss: cfg.loss.to_string(),
             epochs: records.len() as u32,
             seed: cfg.seed,
             train_accuracy: last.map_or(0.0, |r| r.train_accuracy),

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use zo_hdl::config::Shape;
+use zo_hdl::config::{Estimator, LossKind};
 use zo_proto::{ErrorCode, Params, Request, Sample, Status};
 use zo_sim::train::eta_shift_at;
 use zo_sim::train::{epoch_order, PreparedData};
@@ -25,10 +26,8 @@ pub const MAX_EPOCH_RESTARTS: u32 = 8;
 /// The device parameters of a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Hyper {
-    /// 0 node perturbation, 1 weight perturbation.
-    pub estimator: u8,
-    /// 0 squared error, 1 cross-entropy.
-    pub loss: u8,
+    pub estimator: Estimator,
+    pub loss: LossKind,
     pub sigma: u16,
     pub eta_mant: u8,
     pub eta_shift: u8,
@@ -212,8 +211,8 @@ impl<'a> Trainer<'a> {
         let h = self.hyper;
         let link = self.conn.link();
         link.command(&Request::SetParams(Params {
-            estimator: h.estimator,
-            loss: h.loss,
+            estimator: h.estimator as u8,
+            loss: h.loss as u8,
             sigma: h.sigma,
             eta_mant: h.eta_mant,
             eta_shift: eta_shift_at(h.eta_shift, h.eta_decay, epoch),

@@ -188,3 +188,26 @@ mod tests {
         assert_eq!(weights_le_bytes(&[1, -2]), vec![1, 0, 0xfe, 0xff]);
     }
 }
+
+/// Serde for a value written by name (`Display`) and read back by name (`FromStr`), such as
+/// `zo_hdl::config::Estimator` (`np`) in config.json: `#[serde(with = "crate::util::by_name")]`.
+pub mod by_name {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::fmt::Display;
+    use std::str::FromStr;
+
+    pub fn serialize<T: Display, S: Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(v)
+    }
+
+    pub fn deserialize<'de, T, D>(d: D) -> Result<T, D::Error>
+    where
+        T: FromStr,
+        T::Err: Display,
+        D: Deserializer<'de>,
+    {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}

@@ -452,16 +452,8 @@ impl<B: Backend> Device<B> {
 /// The learner's registers from the wire parameters (already validated by the decoder).
 pub fn train_params(p: &Params) -> TrainParams {
     TrainParams {
-        estimator: if p.estimator == 1 {
-            Estimator::WeightPerturbation
-        } else {
-            Estimator::NodePerturbation
-        },
-        loss: if p.loss == 1 {
-            LossKind::CrossEntropy
-        } else {
-            LossKind::SquaredError
-        },
+        estimator: Estimator::from_u8(p.estimator).unwrap_or(Estimator::NodePerturbation),
+        loss: LossKind::from_u8(p.loss).unwrap_or(LossKind::SquaredError),
         sigma: p.sigma,
         eta_mant: p.eta_mant,
         eta_shift: p.eta_shift,

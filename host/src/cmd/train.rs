@@ -5,7 +5,7 @@ use anyhow::{bail, Result};
 use std::path::{Path, PathBuf};
 use zo_hdl::config::{Estimator, LossKind};
 use zo_host::autotune;
-use zo_host::cli::{EstimatorArg, LossArg, TrainArgs, TuneArg};
+use zo_host::cli::{TrainArgs, TuneArg};
 use zo_host::connect::{Connection, DeviceKind, DEFAULT_SHAPE};
 use zo_host::data::{self, Prepared};
 use zo_host::defaults;
@@ -13,34 +13,6 @@ use zo_host::rundir::{self, DeviceInfo, RunConfig, RunDir};
 use zo_host::util::{timestamp, unix_now};
 use zo_sim::dataset::Dataset;
 use zo_sim::train::init_weights;
-
-fn estimator_name(e: EstimatorArg) -> &'static str {
-    match e {
-        EstimatorArg::Np => "np",
-        EstimatorArg::Wp => "wp",
-    }
-}
-
-fn estimator_kind(e: EstimatorArg) -> Estimator {
-    match e {
-        EstimatorArg::Np => Estimator::NodePerturbation,
-        EstimatorArg::Wp => Estimator::WeightPerturbation,
-    }
-}
-
-fn loss_kind(l: LossArg) -> LossKind {
-    match l {
-        LossArg::Ce => LossKind::CrossEntropy,
-        LossArg::Mse => LossKind::SquaredError,
-    }
-}
-
-fn loss_name(l: LossArg) -> &'static str {
-    match l {
-        LossArg::Ce => "ce",
-        LossArg::Mse => "mse",
-    }
-}
 
 pub fn device_info(conn: &Connection) -> DeviceInfo {
     let id = &conn.identity;
@@ -140,8 +112,8 @@ pub fn cmd_train(a: TrainArgs) -> Result<()> {
     )?;
     let test_set = test.as_ref().map(|t| &t.0);
     let mut prepared = prepare(&ds, test_set, shape.n_in, test_fraction, seed)?;
-    let estimator = a.estimator.unwrap_or(EstimatorArg::Np);
-    let loss = a.loss.unwrap_or(LossArg::Ce);
+    let estimator = a.estimator.unwrap_or(Estimator::NodePerturbation);
+    let loss = a.loss.unwrap_or(LossKind::CrossEntropy);
     let batch = a.batch.unwrap_or(d.batch);
     let tuning = a.tune.unwrap_or(if info.builtin_name().is_some() {
         TuneArg::Off
@@ -166,8 +138,8 @@ pub fn cmd_train(a: TrainArgs) -> Result<()> {
         let (max_epochs, decay_every) = autotune::horizon_and_decay(&fixed, fit.train_x.len());
         let spec = zo_sim::tune::TuneSpec {
             shape,
-            estimator: estimator_kind(estimator),
-            loss: loss_kind(loss),
+            estimator,
+            loss,
             batch,
             eta_mant,
             seed,
@@ -194,8 +166,8 @@ pub fn cmd_train(a: TrainArgs) -> Result<()> {
         test_fraction,
         n_train: prepared.data.train_x.len(),
         n_test: prepared.data.test_x.len(),
-        estimator: estimator_name(estimator).into(),
-        loss: loss_name(loss).into(),
+        estimator,
+        loss,
         sigma: choice.sigma,
         eta_mant,
         eta_shift: choice.eta_shift,

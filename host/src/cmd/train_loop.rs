@@ -4,6 +4,7 @@ use super::{interrupt_cause, interrupt_flag, progress_bar};
 use crate::{errln, outln};
 use anyhow::{anyhow, Result};
 use indicatif::ProgressBar;
+use zo_hdl::config::LossKind;
 use zo_host::cli::TrainArgs;
 use zo_host::connect::Connection;
 use zo_host::data::Prepared;
@@ -76,7 +77,7 @@ impl Observer for CliObserver {
 }
 
 fn loss_unit(cfg: &RunConfig) -> &'static str {
-    if cfg.loss == "ce" {
+    if cfg.loss == LossKind::CrossEntropy {
         "bits"
     } else {
         ""
@@ -206,8 +207,8 @@ fn print_done(cfg: &RunConfig, summary: &Summary, final_dir: &std::path::Path, p
 
 fn hyper(cfg: &RunConfig) -> Hyper {
     Hyper {
-        estimator: u8::from(cfg.estimator == "wp"),
-        loss: u8::from(cfg.loss == "ce"),
+        estimator: cfg.estimator,
+        loss: cfg.loss,
         sigma: cfg.sigma,
         eta_mant: cfg.eta_mant,
         eta_shift: cfg.eta_shift,
@@ -279,7 +280,9 @@ pub fn train_loop(
         "{} on {} {} ({}, {})",
         cfg.dataset.name, cfg.device.backend, cfg.device.shape, cfg.estimator, cfg.loss
     );
-    if let Err(e) = zo_host::plot::write_run_plots(&dir.work, &title, &cfg.loss, &records, a.png) {
+    if let Err(e) =
+        zo_host::plot::write_run_plots(&dir.work, &title, cfg.loss.name(), &records, a.png)
+    {
         errln!("warning: the plots were not written: {e:#}");
     }
     let final_dir = dir.finish()?;
