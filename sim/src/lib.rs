@@ -12,6 +12,7 @@ pub mod model;
 pub mod rtl;
 pub mod rtl_device;
 pub mod scaling;
+pub mod testkit;
 pub mod train;
 pub mod tune;
 pub mod uart;

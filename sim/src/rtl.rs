@@ -39,10 +39,7 @@ impl<const AW: usize> RtlLearner<AW> {
     }
 
     fn settle(&mut self) {
-        assert!(
-            simulate(&mut *self.uut, 1000),
-            "the learner's logic did not settle"
-        );
+        crate::testkit::settle(&mut *self.uut, "the learner's logic");
     }
 
     /// One clock cycle. Inputs set before the call are seen at this rising edge; the sample

@@ -39,10 +39,7 @@ impl<const AW: usize, const SA: usize> RtlDevice<AW, SA> {
     }
 
     fn settle(&mut self) {
-        assert!(
-            simulate(&mut *self.uut, 1000),
-            "the controller did not settle"
-        );
+        crate::testkit::settle(&mut *self.uut, "the controller");
     }
 
     /// One clock; a byte the engine sends in this cycle is collected.
@@ -50,10 +47,9 @@ impl<const AW: usize, const SA: usize> RtlDevice<AW, SA> {
         if self.uut.tx_send.val() {
             self.out.push(self.uut.tx_data.val().index() as u8);
         }
-        self.uut.clock.next = true.into();
-        self.settle();
-        self.uut.clock.next = false.into();
-        self.settle();
+        crate::testkit::high_then_low(&mut *self.uut, "the controller", |u, c| {
+            u.clock.next = c.into()
+        });
         self.uut.in_valid.next = false;
         self.cycles += 1;
     }

@@ -43,15 +43,12 @@ impl<const AW: usize, const SA: usize> UartBoard<AW, SA> {
     }
 
     fn settle(&mut self) {
-        assert!(simulate(&mut *self.uut, 1000), "the device did not settle");
+        crate::testkit::settle(&mut *self.uut, "the device");
     }
 
     fn tick(&mut self, rxd: bool) {
         self.uut.rxd.next = rxd;
-        self.uut.clock.next = true.into();
-        self.settle();
-        self.uut.clock.next = false.into();
-        self.settle();
+        crate::testkit::high_then_low(&mut *self.uut, "the device", |u, c| u.clock.next = c.into());
         self.cycles += 1;
         match self.decoder.push(self.uut.txd.val()) {
             Some(RxEvent::Byte(b)) => self.out.push(b),

@@ -78,14 +78,13 @@ impl Harness {
     }
 
     fn settle(&mut self) {
-        assert!(simulate(&mut *self.uut, 1000), "StatusFile did not settle");
+        zo_sim::testkit::settle(&mut *self.uut, "StatusFile");
     }
 
     fn tick(&mut self) {
-        self.uut.clock.next = true.into();
-        self.settle();
-        self.uut.clock.next = false.into();
-        self.settle();
+        zo_sim::testkit::high_then_low(&mut *self.uut, "StatusFile", |u, c| {
+            u.clock.next = c.into()
+        });
         self.uut.zero.next = false;
         self.uut.start.next = false;
         self.uut.flush.next = false;

@@ -36,7 +36,7 @@ impl Tx {
     }
 
     fn settle(&mut self) {
-        assert!(simulate(&mut *self.uut, 1000), "UartTx did not settle");
+        zo_sim::testkit::settle(&mut *self.uut, "UartTx");
     }
 
     /// Whether the next edge accepts `send`.
@@ -53,10 +53,7 @@ impl Tx {
         self.uut.send.next = send;
         self.uut.data.next = (data as u64).to_bits();
         self.settle();
-        self.uut.clock.next = true.into();
-        self.settle();
-        self.uut.clock.next = false.into();
-        self.settle();
+        zo_sim::testkit::high_then_low(&mut *self.uut, "UartTx", |u, c| u.clock.next = c.into());
         self.txd()
     }
 }
@@ -83,7 +80,7 @@ impl Rx {
     }
 
     fn settle(&mut self) {
-        assert!(simulate(&mut *self.uut, 1000), "UartRx did not settle");
+        zo_sim::testkit::settle(&mut *self.uut, "UartRx");
     }
 
     fn busy(&self) -> bool {
@@ -99,10 +96,7 @@ impl Rx {
     fn tick(&mut self, rxd: bool) {
         self.uut.rxd.next = rxd;
         self.settle();
-        self.uut.clock.next = true.into();
-        self.settle();
-        self.uut.clock.next = false.into();
-        self.settle();
+        zo_sim::testkit::high_then_low(&mut *self.uut, "UartRx", |u, c| u.clock.next = c.into());
         let (valid, error) = (self.uut.valid.val(), self.uut.frame_error.val());
         assert!(
             !(valid && error),
