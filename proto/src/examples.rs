@@ -64,3 +64,43 @@ pub fn frame_blocks(doc: &str) -> Result<Vec<Vec<Exchange>>, String> {
     }
     Ok(blocks)
 }
+
+/// The test vectors of docs/PROTOCOL.md section 2: (description, raw packet, COBS frame on the
+/// wire), exactly as in the document's table (proto/tests/vectors.rs checks both ways).
+pub const VECTORS: &[(&str, &str, &str)] = &[
+    (
+        "IDENTIFY, seq 0",
+        "01 00 00 00 f2 74",
+        "02 01 01 01 03 f2 74 00",
+    ),
+    (
+        "STATUS, seq 7",
+        "09 07 00 00 f2 27",
+        "03 09 07 01 03 f2 27 00",
+    ),
+    (
+        "READ_WEIGHTS start 0 count 4, seq 1",
+        "02 01 04 00 00 00 04 00 cc 9c",
+        "04 02 01 04 01 01 02 04 03 cc 9c 00",
+    ),
+    (
+        "SET_PARAMS reset defaults with reseed, seed 1, seq 2",
+        "05 02 0d 00 00 01 00 01 01 08 01 00 01 01 00 00 00 3b a9",
+        "04 05 02 0d 01 02 01 05 01 01 08 01 03 01 01 01 01 03 3b a9 00",
+    ),
+    (
+        "TRAIN response (done), seq 3",
+        "86 03 00 00 27 31",
+        "03 86 03 01 03 27 31 00",
+    ),
+    (
+        "ERROR to READ_WEIGHTS, BAD_VALUE, detail 2, seq 1",
+        "7f 01 04 00 02 05 02 00 86 ca",
+        "04 7f 01 04 04 02 05 02 03 86 ca 00",
+    ),
+    (
+        "NAK bad CRC, seq 0",
+        "7e 00 01 00 01 e4 33",
+        "02 7e 02 01 04 01 e4 33 00",
+    ),
+];

@@ -21,27 +21,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rust_hdl::prelude::*;
 use zo_hdl::cobs_decoder::CobsDecoder;
+use zo_proto::examples::VECTORS;
 use zo_proto::{decode_packet, frame_raw, packet_bytes, FrameError, Packet, MAX_PAYLOAD};
-
-/// (packet, wire) of the test-vector table of `docs/PROTOCOL.md` section 2.
-const VECTORS: &[(&str, &str)] = &[
-    ("01 00 00 00 f2 74", "02 01 01 01 03 f2 74 00"),
-    ("09 07 00 00 f2 27", "03 09 07 01 03 f2 27 00"),
-    (
-        "02 01 04 00 00 00 04 00 cc 9c",
-        "04 02 01 04 01 01 02 04 03 cc 9c 00",
-    ),
-    (
-        "05 02 0d 00 00 01 00 01 01 08 01 00 01 01 00 00 00 3b a9",
-        "04 05 02 0d 01 02 01 05 01 01 08 01 03 01 01 01 01 03 3b a9 00",
-    ),
-    ("86 03 00 00 27 31", "03 86 03 01 03 27 31 00"),
-    (
-        "7f 01 04 00 02 05 02 00 86 ca",
-        "04 7f 01 04 04 02 05 02 03 86 ca 00",
-    ),
-    ("7e 00 01 00 01 e4 33", "02 7e 02 01 04 01 e4 33 00"),
-];
 
 fn hex(s: &str) -> Vec<u8> {
     zo_proto::examples::hex(s).expect("hex bytes")
@@ -298,7 +279,7 @@ fn with_delimiter(enc: &[u8]) -> Vec<u8> {
 fn vectors() {
     let mut h = Harness::new();
     let mut rng = ChaCha8Rng::seed_from_u64(1);
-    for (packet, wire) in VECTORS {
+    for (_, packet, wire) in VECTORS {
         let packet = hex(packet);
         let wire = hex(wire);
         assert_eq!(frame_raw(&packet), wire, "zo_proto encodes the vector");
