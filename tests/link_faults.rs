@@ -118,6 +118,7 @@ fn session(link: &mut Link, shape: Shape) -> (Vec<i16>, u64) {
         batch: 2,
         reseed: true,
         seed: 77,
+        out_shift: 12,
     }))
     .unwrap();
     for _ in 0..3 {

@@ -135,6 +135,10 @@ pub enum Estimator {
     NodePerturbation = 0,
     /// Antithetic noise on every weight and bias (SPSA); one sign per weight.
     WeightPerturbation = 1,
+    /// Node perturbation on the hidden units only; the output layer takes the exact local
+    /// delta rule `dW2 = -eta_out (dL/dz) h` from the loss unit's own derivative (no
+    /// backpropagation through the hidden layer).
+    Hybrid = 2,
 }
 
 /// Which loss the chip evaluates (register `loss`).
@@ -148,16 +152,31 @@ pub enum LossKind {
 
 impl Estimator {
     /// Every estimator, the default first.
-    pub const ALL: [Estimator; 2] = [Estimator::NodePerturbation, Estimator::WeightPerturbation];
+    pub const ALL: [Estimator; 3] = [
+        Estimator::NodePerturbation,
+        Estimator::WeightPerturbation,
+        Estimator::Hybrid,
+    ];
     /// The names of [`Estimator::ALL`], as the command line and config files write them.
-    pub const NAMES: [&'static str; 2] = ["np", "wp"];
+    pub const NAMES: [&'static str; 3] = ["np", "wp", "hybrid"];
 
-    /// `np` or `wp`.
+    /// `np`, `wp` or `hybrid`.
     pub const fn name(self) -> &'static str {
         match self {
             Estimator::NodePerturbation => "np",
             Estimator::WeightPerturbation => "wp",
+            Estimator::Hybrid => "hybrid",
         }
+    }
+
+    /// Whether noise goes on the hidden pre-activations (one sign per hidden unit).
+    pub const fn perturbs_hidden_nodes(self) -> bool {
+        matches!(self, Estimator::NodePerturbation | Estimator::Hybrid)
+    }
+
+    /// Whether the output layer learns by the exact delta rule instead of by probing.
+    pub const fn exact_output(self) -> bool {
+        matches!(self, Estimator::Hybrid)
     }
 
     /// The estimator of a register / SET_PARAMS value.
@@ -224,6 +243,9 @@ pub enum Op {
     ClearAccumulators = 3,
 }
 
+/// The output-layer step shift a device has after RESET: `eta_out = 2^(11 - 15) = 1/16`.
+pub const DEFAULT_OUT_SHIFT: u8 = 15;
+
 /// Run-time training registers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct TrainParams {
@@ -237,6 +259,10 @@ pub struct TrainParams {
     pub eta_shift: u8,
     /// Samples per update, >= 1: contributions are accumulated and applied every `batch` samples.
     pub batch: u16,
+    /// Step shift of the output layer under [`Estimator::Hybrid`], 0..=31:
+    /// `eta_out = 2^(11 - out_shift)` in real units (`dW2 = -eta_out (dL/dz) h`). Unused by the
+    /// other estimators.
+    pub out_shift: u8,
 }
 
 impl Default for TrainParams {
@@ -248,6 +274,7 @@ impl Default for TrainParams {
             eta_mant: 1,
             eta_shift: 8,
             batch: 1,
+            out_shift: DEFAULT_OUT_SHIFT,
         }
     }
 }
@@ -270,8 +297,12 @@ mod tests {
         }
         assert_eq!(Estimator::from_u8(1), Some(Estimator::WeightPerturbation));
         assert_eq!(LossKind::from_u8(1), Some(LossKind::CrossEntropy));
-        assert_eq!(Estimator::from_u8(2), None);
-        assert!("sgd".parse::<Estimator>().unwrap_err().contains("np or wp"));
+        assert_eq!(Estimator::from_u8(2), Some(Estimator::Hybrid));
+        assert_eq!(Estimator::from_u8(3), None);
+        assert!("sgd"
+            .parse::<Estimator>()
+            .unwrap_err()
+            .contains("np or wp or hybrid"));
         assert_eq!("64-32-10".parse::<Shape>().unwrap(), Shape::new(64, 32, 10));
         assert!("64-32".parse::<Shape>().is_err());
     }

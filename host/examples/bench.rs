@@ -227,6 +227,7 @@ fn main() {
         eta_mant: d.eta_mant,
         eta_shift: d.eta_shift,
         batch: d.batch,
+        out_shift: zo_hdl::config::DEFAULT_OUT_SHIFT,
     };
     let _ = writeln!(
         md,

@@ -44,6 +44,7 @@ fn main() {
                     eta_mant: 1,
                     eta_shift,
                     batch,
+                    out_shift: zo_hdl::config::DEFAULT_OUT_SHIFT,
                 };
                 for e in 0..epochs {
                     m.seed(epoch_seed(seed, e));

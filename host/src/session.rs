@@ -219,6 +219,7 @@ impl<'a> Trainer<'a> {
             batch: h.batch,
             reseed: true,
             seed,
+            out_shift: eta_shift_at(h.out_shift, h.eta_decay, epoch),
         }))?;
         let s = link.status()?;
         let expected = seed.max(1);

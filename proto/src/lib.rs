@@ -42,4 +42,4 @@ pub use msg::{
 };
 
 /// The protocol version this crate speaks, reported first in the identity.
-pub const PROTOCOL_VERSION: u8 = 2;
+pub const PROTOCOL_VERSION: u8 = 3;

@@ -22,7 +22,7 @@ pub mod kind {
     /// response —.
     pub const LOAD_SAMPLES: u8 = 0x04;
     /// `SET_PARAMS`: `estimator:u8 loss:u8 sigma:u16 eta_mant:u8 eta_shift:u8 batch:u16
-    /// flags:u8 seed:u32`; response —.
+    /// flags:u8 seed:u32 out_shift:u8`; response —.
     pub const SET_PARAMS: u8 = 0x05;
     /// `TRAIN`: `first:u16 count:u16 epochs:u16`; response — (the job starts).
     pub const TRAIN: u8 = 0x06;
@@ -101,14 +101,15 @@ pub struct Sample {
 
 /// The learner parameters of `SET_PARAMS`.
 ///
-/// Wire layout (13 bytes; offsets in brackets):
+/// Wire layout (14 bytes; offsets in brackets):
 /// `[0] estimator:u8 [1] loss:u8 [2] sigma:u16 [4] eta_mant:u8 [5] eta_shift:u8 [6] batch:u16
-/// [8] flags:u8 [9] seed:u32`, where `flags` bit 0 is [`Params::reseed`] and the other bits
-/// are 0.
+/// [8] flags:u8 [9] seed:u32 [13] out_shift:u8`, where `flags` bit 0 is [`Params::reseed`]
+/// and the other bits are 0.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Params {
     /// 0 node perturbation ([`Params::ESTIMATOR_NP`]), 1 weight perturbation
-    /// ([`Params::ESTIMATOR_WP`]).
+    /// ([`Params::ESTIMATOR_WP`]), 2 hybrid: node perturbation on the hidden units and the
+    /// exact delta rule on the output layer ([`Params::ESTIMATOR_HYBRID`]).
     pub estimator: u8,
     /// 0 squared error ([`Params::LOSS_SQUARED`]), 1 cross-entropy
     /// ([`Params::LOSS_CROSS_ENTROPY`]).
@@ -126,6 +127,9 @@ pub struct Params {
     /// The seed used when [`Params::reseed`] is set: 0 is replaced by 1 before both
     /// generators are derived from it, so seed 0 behaves exactly as seed 1.
     pub seed: u32,
+    /// The output layer's step shift under the hybrid estimator, 0..=31:
+    /// `eta_out = 2^(11 - out_shift)`. Kept, and unused, by the other estimators.
+    pub out_shift: u8,
 }
 
 impl Params {
@@ -133,17 +137,21 @@ impl Params {
     pub const ESTIMATOR_NP: u8 = 0;
     /// `estimator` value of weight perturbation.
     pub const ESTIMATOR_WP: u8 = 1;
+    /// `estimator` value of the hybrid estimator.
+    pub const ESTIMATOR_HYBRID: u8 = 2;
     /// `loss` value of squared error.
     pub const LOSS_SQUARED: u8 = 0;
     /// `loss` value of cross-entropy.
     pub const LOSS_CROSS_ENTROPY: u8 = 1;
     /// Encoded length of the `SET_PARAMS` payload.
-    pub const LEN: usize = 13;
+    pub const LEN: usize = 14;
+    /// `out_shift` after `RESET`: `eta_out = 2^(11 - 15) = 1/16`.
+    pub const DEFAULT_OUT_SHIFT: u8 = 15;
 }
 
 impl Default for Params {
     /// The parameters a device has after `RESET`: NP, cross-entropy, sigma 256, eta_mant 1,
-    /// eta_shift 8, batch 1; `reseed` false and `seed` 1 (RESET reseeds with 1).
+    /// eta_shift 8, batch 1, out_shift 15; `reseed` false and `seed` 1 (RESET reseeds with 1).
     fn default() -> Self {
         Params {
             estimator: Params::ESTIMATOR_NP,
@@ -154,6 +162,7 @@ impl Default for Params {
             batch: 1,
             reseed: false,
             seed: 1,
+            out_shift: Params::DEFAULT_OUT_SHIFT,
         }
     }
 }
@@ -168,7 +177,7 @@ impl Default for Params {
 /// | `ReadWeights` | 0x02 | `start:u16 count:u16` (count 1..=254, see [`MAX_READ_COUNT`]) |
 /// | `WriteWeights` | 0x03 | `start:u16 count:u16 w:i16[count]` (count 1..=252) |
 /// | `LoadSamples` | 0x04 | `start:u16 count:u16` then `count` × `label:u8 x:u8[n_in]` |
-/// | `SetParams` | 0x05 | [`Params`] (13 bytes) |
+/// | `SetParams` | 0x05 | [`Params`] (14 bytes) |
 /// | `Train` | 0x06 | `first:u16 count:u16 epochs:u16` |
 /// | `Evaluate` | 0x07 | `first:u16 count:u16` |
 /// | `Stop` | 0x08 | — |
@@ -201,7 +210,7 @@ pub enum Request {
         /// The samples; each must have `n_in` features.
         samples: Vec<Sample>,
     },
-    /// `SET_PARAMS` (0x05): the 13-byte [`Params`] layout.
+    /// `SET_PARAMS` (0x05): the 14-byte [`Params`] layout.
     SetParams(Params),
     /// `TRAIN` (0x06): `first:u16 count:u16 epochs:u16`.
     Train {
@@ -238,7 +247,7 @@ pub enum Request {
 /// [26] cycles_per_sample:u32 [30] name_len:u8 [31] name:u8[name_len]` (ASCII).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Identity {
-    /// Protocol version, 2 ([`crate::PROTOCOL_VERSION`]). Decoding keeps any value: a host
+    /// Protocol version, 3 ([`crate::PROTOCOL_VERSION`]). Decoding keeps any value: a host
     /// checks it first and refuses others.
     pub version: u8,
     /// Inputs of the network.
@@ -693,6 +702,7 @@ impl Request {
                 put16(&mut out, p.batch);
                 out.push(u8::from(p.reseed));
                 put32(&mut out, p.seed);
+                out.push(p.out_shift);
             }
             Request::Train {
                 first,
@@ -732,8 +742,8 @@ impl Request {
     /// - the fixed part is present, else [`ProtoError::BadLength`];
     /// - field values, else [`ProtoError::BadValue`] with the field's payload offset:
     ///   `READ_WEIGHTS` count 1..=254 (offset 2), `WRITE_WEIGHTS` count 1..=252 (offset 2),
-    ///   `SET_PARAMS` estimator <= 1 (0), loss <= 1 (1), sigma <= 0x7FFF (2),
-    ///   eta_shift <= 31 (5), batch >= 1 (6), flags bits 1..=7 clear (8);
+    ///   `SET_PARAMS` estimator <= 2 (0), loss <= 1 (1), sigma <= 0x7FFF (2),
+    ///   eta_shift <= 31 (5), batch >= 1 (6), flags bits 1..=7 clear (8), out_shift <= 31 (13);
     /// - the whole length (`4 + 2 * count`, `4 + count * (1 + n_in)`, `1 + n_in`), else
     ///   [`ProtoError::BadLength`].
     ///
@@ -820,9 +830,10 @@ impl Request {
                     batch: rd16(p, 6),
                     reseed: rd8(p, 8) & 1 != 0,
                     seed: rd32(p, 9),
+                    out_shift: rd8(p, 13),
                 };
-                if params.estimator > 1 {
-                    return Err(bad_value(kind, 0, "estimator (must be 0 or 1)"));
+                if params.estimator > Params::ESTIMATOR_HYBRID {
+                    return Err(bad_value(kind, 0, "estimator (must be 0, 1 or 2)"));
                 }
                 if params.loss > 1 {
                     return Err(bad_value(kind, 1, "loss (must be 0 or 1)"));
@@ -838,6 +849,9 @@ impl Request {
                 }
                 if rd8(p, 8) & !1 != 0 {
                     return Err(bad_value(kind, 8, "flags (only bit 0 may be set)"));
+                }
+                if params.out_shift > 31 {
+                    return Err(bad_value(kind, 13, "out_shift (must be 0..=31)"));
                 }
                 Ok(Request::SetParams(params))
             }

@@ -16,7 +16,7 @@ fn sample(rng: &mut ChaCha8Rng, n_in: usize) -> Sample {
 
 fn params(rng: &mut ChaCha8Rng) -> Params {
     Params {
-        estimator: rng.gen_range(0..=1),
+        estimator: rng.gen_range(0..=2),
         loss: rng.gen_range(0..=1),
         sigma: rng.gen_range(0..=0x7FFF),
         eta_mant: rng.gen(),
@@ -24,6 +24,7 @@ fn params(rng: &mut ChaCha8Rng) -> Params {
         batch: rng.gen_range(1..=u16::MAX),
         reseed: rng.gen(),
         seed: rng.gen(),
+        out_shift: rng.gen_range(0..=31),
     }
 }
 
@@ -261,10 +262,11 @@ fn kinds_and_layouts() {
         batch: 0x0102,
         reseed: true,
         seed: 0x0A0B0C0D,
+        out_shift: 17,
     });
     assert_eq!(
         sp.encode_payload(),
-        [1, 0, 0x34, 0x12, 5, 9, 0x02, 0x01, 1, 0x0D, 0x0C, 0x0B, 0x0A]
+        [1, 0, 0x34, 0x12, 5, 9, 0x02, 0x01, 1, 0x0D, 0x0C, 0x0B, 0x0A, 17]
     );
     assert_eq!(
         Request::Train {
@@ -339,14 +341,15 @@ fn request_field_values_are_validated() {
         ),
         (kind::LOAD_SAMPLES, vec![0, 0], (BadLength, 0)),
         // SET_PARAMS fields, at their offsets.
-        (kind::SET_PARAMS, with(0, 2), (BadValue, 0)),
+        (kind::SET_PARAMS, with(0, 3), (BadValue, 0)),
         (kind::SET_PARAMS, with(1, 2), (BadValue, 1)),
         (kind::SET_PARAMS, with(3, 0x80), (BadValue, 2)),
         (kind::SET_PARAMS, with(5, 32), (BadValue, 5)),
         (kind::SET_PARAMS, with(6, 0), (BadValue, 6)),
         (kind::SET_PARAMS, with(8, 2), (BadValue, 8)),
         (kind::SET_PARAMS, with(8, 0x81), (BadValue, 8)),
-        (kind::SET_PARAMS, good[..12].to_vec(), (BadLength, 0)),
+        (kind::SET_PARAMS, with(13, 32), (BadValue, 13)),
+        (kind::SET_PARAMS, good[..13].to_vec(), (BadLength, 0)),
         (kind::SET_PARAMS, [&good[..], &[0]].concat(), (BadLength, 0)),
         // Fixed lengths.
         (kind::TRAIN, vec![0; 5], (BadLength, 0)),
@@ -381,6 +384,8 @@ fn request_field_values_are_validated() {
     ok(kind::SET_PARAMS, &with(3, 0x7F));
     ok(kind::SET_PARAMS, &with(5, 31));
     ok(kind::SET_PARAMS, &with(8, 0));
+    ok(kind::SET_PARAMS, &with(0, 2));
+    ok(kind::SET_PARAMS, &with(13, 31));
     ok(kind::LOAD_SAMPLES, &[0, 0, 0, 0]);
     ok(kind::LOAD_SAMPLES, &[0, 0, 1, 0, 9, 1, 2, 3]);
     ok(kind::INFER, &[9, 1, 2, 3]);
@@ -404,7 +409,7 @@ fn request_field_values_are_validated() {
 fn error_messages_name_the_problem() {
     let e = Request::decode(
         kind::SET_PARAMS,
-        &[0, 1, 0, 1, 1, 40, 1, 0, 0, 1, 0, 0, 0],
+        &[0, 1, 0, 1, 1, 40, 1, 0, 0, 1, 0, 0, 0, 15],
         3,
     )
     .unwrap_err();

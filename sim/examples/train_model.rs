@@ -59,6 +59,7 @@ fn main() -> ExitCode {
         eta_mant: 1,
         eta_shift,
         batch: 1,
+        out_shift: zo_hdl::config::DEFAULT_OUT_SHIFT,
     };
     println!(
         "{name} (one of {}): network {shape}, {:?}, {:?}",

@@ -2,7 +2,7 @@
 //! winner on the fit rows for its best validation epoch (what the device run does), report
 //! validation and test accuracy as one JSON line.
 //!
-//! `cargo run --release -p zo-sim --example tune_csv -- TRAIN.csv TEST.csv [np|wp] [ce|mse] [SEED] [decay|flat]`
+//! `cargo run --release -p zo-sim --example tune_csv -- TRAIN.csv TEST.csv [np|wp|hybrid] [ce|mse] [SEED] [decay|flat]`
 //! (`TUNE_DEBUG=1` prints train and test accuracy after every epoch of the final training.)
 
 use std::path::Path;
@@ -22,11 +22,7 @@ fn main() {
         .unwrap()
         .into_dataset_with_classes(&train.class_names)
         .unwrap();
-    let est = if a.get(2).map(String::as_str) == Some("wp") {
-        Estimator::WeightPerturbation
-    } else {
-        Estimator::NodePerturbation
-    };
+    let est: Estimator = a.get(2).map_or(Estimator::NodePerturbation, |s| s.parse().unwrap());
     let loss = if a.get(3).map(String::as_str) == Some("mse") {
         LossKind::SquaredError
     } else {
@@ -76,7 +72,15 @@ fn main() {
         decay_every: if decay { tune::decay_every(horizon) } else { 0 },
     };
     let t0 = std::time::Instant::now();
-    let r = tune::tune(&spec, &sigmas, &shifts, (&fx, &fy), (&vx, &vy), 2);
+    let outs: Vec<u8> = list("TUNE_OUTS").map_or(tune::Grid::full(est).out_shifts, |v| {
+        v.iter().map(|&x| x as u8).collect()
+    });
+    let grid = tune::Grid {
+        sigmas,
+        eta_shifts: shifts,
+        out_shifts: outs,
+    };
+    let r = tune::tune(&spec, &grid, (&fx, &fy), (&vx, &vy), 2);
     let tune_s = t0.elapsed().as_secs_f64();
     // Refit on every training row for the chosen epochs, the run's own schedule.
     let data = PreparedData {
@@ -87,8 +91,7 @@ fn main() {
     };
     let mut m = tune::train_schedule(
         &spec,
-        r.best.sigma,
-        r.best.eta_shift,
+        r.best.setting,
         r.best.best_epoch,
         (&fx, &fy),
         |e, m| {
@@ -105,8 +108,8 @@ fn main() {
     );
     let test_acc = accuracy(&mut m, &data.test_x, &data.test_y);
     println!(
-        "{{\"train\":\"{}\",\"sigma\":{},\"eta_shift\":{},\"epochs\":{},\"horizon\":{},\"val\":{:.4},\"test\":{:.4},\"tune_s\":{:.1}}}",
-        a[0], r.best.sigma, r.best.eta_shift, r.best.best_epoch, horizon, r.best.val_accuracy,
+        "{{\"train\":\"{}\",\"sigma\":{},\"eta_shift\":{},\"out_shift\":{},\"epochs\":{},\"horizon\":{},\"val\":{:.4},\"test\":{:.4},\"tune_s\":{:.1}}}",
+        a[0], r.best.setting.sigma, r.best.setting.eta_shift, r.best.setting.out_shift, r.best.best_epoch, horizon, r.best.val_accuracy,
         test_acc, tune_s
     );
 }

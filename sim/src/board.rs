@@ -458,5 +458,6 @@ pub fn train_params(p: &Params) -> TrainParams {
         eta_mant: p.eta_mant,
         eta_shift: p.eta_shift,
         batch: p.batch,
+        out_shift: p.out_shift,
     }
 }

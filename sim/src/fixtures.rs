@@ -18,7 +18,7 @@ pub fn random_samples(shape: Shape, n: usize, seed: u64) -> Vec<Sample> {
         .collect()
 }
 
-/// The parameters of the equality tests (sigma 96, eta 3 x 2^-7), reseeding the probe
+/// The parameters of the equality tests (sigma 96, eta 3 x 2^-7, hybrid output step 2^-2), reseeding the probe
 /// generator with `seed`.
 pub fn test_params(estimator: u8, loss: u8, batch: u16, seed: u32) -> Params {
     Params {
@@ -30,6 +30,7 @@ pub fn test_params(estimator: u8, loss: u8, batch: u16, seed: u32) -> Params {
         batch,
         reseed: true,
         seed,
+        out_shift: 13,
     }
 }
 

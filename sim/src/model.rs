@@ -16,6 +16,13 @@
 //!    `w = sat16(w - sround(A >> eta_shift)); A = 0`.
 //! 4. `P` becomes the generator state after the replay, so the next sample draws fresh bits.
 //!
+//! Hybrid estimator ([`Estimator::Hybrid`]): noise only on the hidden pre-activations (one bit
+//! per hidden unit; the output units draw none). After `L-` the loss unit also forms the
+//! derivative `e_k = dL/dz_k` of the `-` pass logits ([`LossTables::grad`], Q.14); the update
+//! sweep moves the hidden rows as NP does and output row `k` by `c = e_k * operand` (operand
+//! `h+_j + h-_j`, bias 2.0, no sign), rounded with `out_shift` instead of `eta_shift` (also in
+//! the apply sweep of a mini-batch).
+//!
 //! `sround` is stochastic rounding of a magnitude: `q = (|c| + r) >> shift` with `r` the low
 //! `shift` bits of the rounding generator (stepped once per rounded weight), sign restored.
 
@@ -93,6 +100,9 @@ pub fn activation(acc: i32) -> i32 {
     (acc >> ACC_SHIFT).clamp(0, H_MAX)
 }
 
+/// Q.14 derivative of the loss one unit of `dL/dz` is worth: `e = 16384` is `dL/dz = 1`.
+pub const GRAD_ONE: i32 = 1 << 14;
+
 /// The lookup tables of the loss unit.
 #[derive(Clone, Debug)]
 pub struct LossTables {
@@ -130,25 +140,60 @@ impl LossTables {
                 }
                 l
             }
-            LossKind::CrossEntropy => {
-                // S = sum 2^(z_k - max) in Q.15, each term from the table, shifted by the
-                // integer part of the difference.
-                let mut s: u32 = 0;
-                for &v in z {
-                    let d = (max as i32 - v as i32) as u32;
-                    let q = d >> 8;
-                    if q < 16 {
-                        s += (self.exp2[(d & 0xFF) as usize] as u32) >> q;
-                    }
-                }
-                // log2(S) - 15 = (p - 15) + log2(mantissa), p = position of the leading one.
-                let p = 31 - s.leading_zeros();
-                let mant = (s >> (p - 8)) & 0xFF;
-                let log2s = (p - EXP2_FRAC) * 256 + self.log2[mant as usize] as u32;
-                log2s + (max as i32 - z[target] as i32) as u32
-            }
+            // S = sum 2^(z_k - max) in Q.15, each term from the table, shifted by the integer
+            // part of the difference; log2(S) - 15 = (p - 15) + log2(mantissa), p = position of
+            // the leading one.
+            LossKind::CrossEntropy => self.log2_sum(z, max) + (max as i32 - z[target] as i32) as u32,
         };
         (loss, class)
+    }
+
+    /// `log2(S) - 15` in Q.8 of the cross-entropy: the loss is this plus `max - z_target`.
+    fn log2_sum(&self, z: &[i16], max: i16) -> u32 {
+        let mut s: u32 = 0;
+        for &v in z {
+            let d = (max as i32 - v as i32) as u32;
+            let q = d >> 8;
+            if q < 16 {
+                s += (self.exp2[(d & 0xFF) as usize] as u32) >> q;
+            }
+        }
+        let p = 31 - s.leading_zeros();
+        let mant = (s >> (p - 8)) & 0xFF;
+        (p - EXP2_FRAC) * 256 + self.log2[mant as usize] as u32
+    }
+
+    /// The derivative `e_k = dL/dz_k` of the loss at logits `z` (Q.14, [`GRAD_ONE`] = 1.0),
+    /// written into `e`:
+    /// - cross-entropy (base 2, in bits): `p_k - t_k`, with `p_k = 2^-L_k`,
+    ///   `L_k = log2(S) - 15 + (max - z_k)` (Q.8) and `2^-L_k = EXP2[L_k & 255] >> (L_k >> 8)`
+    ///   (Q.15, 0 when the shift reaches 16), halved to Q.14;
+    /// - squared error: `2 (z_k - t_k)` = `(z_k - t_k) * 128` from Q.8, clipped to 16 bits
+    ///   (each clip counted in `sat`).
+    pub fn grad(&self, z: &[i16], target: usize, kind: LossKind, e: &mut [i16], sat: &mut u32) {
+        match kind {
+            LossKind::CrossEntropy => {
+                let max = *z.iter().max().expect("at least two logits");
+                let base = self.log2_sum(z, max);
+                for (k, (&v, e_k)) in z.iter().zip(e.iter_mut()).enumerate() {
+                    let l = base + (max as i32 - v as i32) as u32;
+                    let q = l >> 8;
+                    let p = if q < 16 {
+                        (self.exp2[(l & 0xFF) as usize] as i32) >> q
+                    } else {
+                        0
+                    };
+                    let t = if k == target { GRAD_ONE } else { 0 };
+                    *e_k = ((p >> 1) - t) as i16;
+                }
+            }
+            LossKind::SquaredError => {
+                for (k, (&v, e_k)) in z.iter().zip(e.iter_mut()).enumerate() {
+                    let t = if k == target { ONE_X } else { 0 };
+                    *e_k = sat16((v as i64 - t as i64) * 128, sat);
+                }
+            }
+        }
     }
 }
 
@@ -168,6 +213,8 @@ pub struct Model {
     h_plus: Vec<i32>,
     h_minus: Vec<i32>,
     z: Vec<i16>,
+    /// The loss unit's derivative store (hybrid): `dL/dz` of the `-` pass, Q.14.
+    grad: Vec<i16>,
 }
 
 /// Which way a pass perturbs.
@@ -194,6 +241,7 @@ impl Model {
             h_plus: vec![0; shape.n_hid],
             h_minus: vec![0; shape.n_hid],
             z: vec![0; shape.n_out],
+            grad: vec![0; shape.n_out],
         };
         m.seed(seed);
         m
@@ -280,7 +328,7 @@ impl Model {
                 };
                 acc += w as i32 * xj;
             }
-            if est == Estimator::NodePerturbation && pass != Pass::Clean {
+            if est.perturbs_hidden_nodes() && pass != Pass::Clean {
                 acc += draw_sign(noise) * (sigma << 8);
             }
             *h_i = activation(acc);
@@ -349,10 +397,10 @@ impl Model {
         alive.iter().filter(|a| !**a).count() as f64 / self.shape.n_hid as f64
     }
 
-    /// Stochastic rounding of `c >> eta_shift` (see the module doc), counting zero updates.
+    /// Stochastic rounding of `c >> shift` (see the module doc), counting zero updates.
     #[inline]
-    fn round_step(&mut self, c: i32) -> i64 {
-        let shift = self.params.eta_shift as u32;
+    fn round_step(&mut self, c: i32, shift: u8) -> i64 {
+        let shift = shift as u32;
         let mask = ((1u64 << shift) - 1) as u32;
         let r = self.round.state() as u32 & mask;
         self.round.next_bit();
@@ -383,11 +431,16 @@ impl Model {
         let (l_minus, _) = self.tables.loss(&self.z, target, p.loss, &mut sat);
         noise.set_state(self.probe_seed as u64);
 
+        if p.estimator.exact_output() {
+            self.tables
+                .grad(&self.z, target, p.loss, &mut self.grad, &mut sat);
+        }
         let dl = sat16(l_plus as i64 - l_minus as i64, &mut sat);
         let g = sat16(dl as i64 * p.eta_mant as i64, &mut sat) as i32;
         self.counters.saturations = sat;
 
-        let np = p.estimator == Estimator::NodePerturbation;
+        let node = p.estimator.perturbs_hidden_nodes();
+        let exact_out = p.estimator.exact_output();
         let inputs = &x[..sh.n_in];
         let mut addr = 0;
         for layer in 0..2 {
@@ -396,12 +449,25 @@ impl Model {
             } else {
                 (sh.n_out, sh.n_hid)
             };
-            for _ in 0..rows {
-                let unit_sign = if np { noise.next_bit() } else { false };
+            // The exact output rows draw no noise and carry their own signed step.
+            let exact = exact_out && layer == 1;
+            for row in 0..rows {
+                let unit_sign = if node && !exact {
+                    noise.next_bit()
+                } else {
+                    false
+                };
+                let step = if exact { self.grad[row] as i32 } else { g };
                 for j in 0..=fan_in {
-                    let positive = if np { unit_sign } else { noise.next_bit() };
+                    let positive = if exact {
+                        true
+                    } else if node {
+                        unit_sign
+                    } else {
+                        noise.next_bit()
+                    };
                     // The bias (j == fan_in) has input 1.0 (2.0 for the summed activations).
-                    let operand = match (np, layer) {
+                    let operand = match (node, layer) {
                         (true, 0) => inputs.get(j).map_or(ONE_X, |&v| input_operand(v)),
                         (true, _) => self
                             .h_plus
@@ -410,7 +476,7 @@ impl Model {
                             .map_or(2 * ONE_X, |(p, m)| p + m),
                         _ => ONE_X,
                     };
-                    let prod = g * operand;
+                    let prod = step * operand;
                     let c = if positive { prod } else { -prod };
                     self.update_weight(addr, c);
                     addr += 1;
@@ -438,11 +504,22 @@ impl Model {
         }
     }
 
+    /// The step shift of weight `addr`: `out_shift` for the output rows of the hybrid
+    /// estimator, `eta_shift` everywhere else.
+    #[inline]
+    fn shift_of(&self, addr: usize) -> u8 {
+        if self.params.estimator.exact_output() && addr >= self.shape.layer2_base() {
+            self.params.out_shift
+        } else {
+            self.params.eta_shift
+        }
+    }
+
     /// Per-weight step of the update sweep: apply at once (batch 1) or accumulate.
     #[inline]
     fn update_weight(&mut self, addr: usize, c: i32) {
         if self.params.batch <= 1 {
-            let d = self.round_step(c);
+            let d = self.round_step(c, self.shift_of(addr));
             let mut sat = self.counters.saturations;
             self.weights[addr] = sat16(self.weights[addr] as i64 - d, &mut sat);
             self.counters.saturations = sat;
@@ -460,7 +537,7 @@ impl Model {
         }
         for addr in 0..self.weights.len() {
             let a = self.accum[addr];
-            let d = self.round_step(a);
+            let d = self.round_step(a, self.shift_of(addr));
             let mut sat = self.counters.saturations;
             self.weights[addr] = sat16(self.weights[addr] as i64 - d, &mut sat);
             self.counters.saturations = sat;

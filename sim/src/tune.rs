@@ -7,7 +7,8 @@
 //! setting chosen here behaves on a board exactly as it did in its trial.
 //!
 //! Search (successive halving):
-//! 1. **Screen**: every `(sigma, eta_shift)` of the grid trains [`SCREEN_EPOCHS`] epochs.
+//! 1. **Screen**: every [`Setting`] of the grid (`sigma` x `eta_shift`, and `out_shift` for
+//!    the hybrid estimator) trains [`SCREEN_EPOCHS`] epochs.
 //! 2. **Final**: the [`FINALISTS`] best train the whole horizon, each under the run's seed and
 //!    a second seed; a trial's score is its highest validation accuracy at any epoch (ties:
 //!    lower validation loss, then the earlier epoch). The winner has the best worse-of-two
@@ -19,12 +20,14 @@
 
 use crate::model::Model;
 use crate::train::{epoch_order, epoch_seed, eta_shift_at, init_weights};
-use zo_hdl::config::{Estimator, LossKind, Shape, TrainParams};
+use zo_hdl::config::{Estimator, LossKind, Shape, TrainParams, DEFAULT_OUT_SHIFT};
 
 /// Noise amplitudes tried (Q.12).
 pub const SIGMAS: [u16; 5] = [16, 32, 64, 128, 256];
 /// Step shifts tried (`eta = 2^(4 - shift)` with mantissa 1).
 pub const ETA_SHIFTS: [u8; 9] = [2, 3, 4, 5, 6, 7, 8, 9, 10];
+/// Output-layer step shifts tried for the hybrid estimator (`eta_out = 2^(11 - shift)`).
+pub const OUT_SHIFTS: [u8; 3] = [13, 15, 17];
 /// Epochs of a screening trial.
 pub const SCREEN_EPOCHS: u32 = 5;
 /// Trials that go on to the whole horizon.
@@ -50,11 +53,60 @@ pub struct TuneSpec {
     pub decay_every: u32,
 }
 
+/// The registers a trial chooses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Setting {
+    pub sigma: u16,
+    pub eta_shift: u8,
+    /// Used by the hybrid estimator only.
+    pub out_shift: u8,
+}
+
+/// The values a search tries for each register (a register the user fixed is one value).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Grid {
+    pub sigmas: Vec<u16>,
+    pub eta_shifts: Vec<u8>,
+    pub out_shifts: Vec<u8>,
+}
+
+impl Grid {
+    /// The whole grid for `estimator`: [`SIGMAS`] x [`ETA_SHIFTS`], and [`OUT_SHIFTS`] when
+    /// the estimator has an exact output layer (else the reset value, unused).
+    pub fn full(estimator: Estimator) -> Self {
+        Grid {
+            sigmas: SIGMAS.to_vec(),
+            eta_shifts: ETA_SHIFTS.to_vec(),
+            out_shifts: if estimator.exact_output() {
+                OUT_SHIFTS.to_vec()
+            } else {
+                vec![DEFAULT_OUT_SHIFT]
+            },
+        }
+    }
+
+    /// Every setting, in `sigma`, `eta_shift`, `out_shift` order.
+    pub fn settings(&self) -> Vec<Setting> {
+        let mut v = Vec::new();
+        for &sigma in &self.sigmas {
+            for &eta_shift in &self.eta_shifts {
+                for &out_shift in &self.out_shifts {
+                    v.push(Setting {
+                        sigma,
+                        eta_shift,
+                        out_shift,
+                    });
+                }
+            }
+        }
+        v
+    }
+}
+
 /// One setting tried.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Trial {
-    pub sigma: u16,
-    pub eta_shift: u8,
+    pub setting: Setting,
     /// Epochs trained.
     pub epochs: u32,
     /// Best validation accuracy over the epochs, and the epoch (1-based) that reached it.
@@ -85,12 +137,12 @@ pub struct TuneResult {
     pub n_val: usize,
 }
 
-/// Trains `(sigma, eta_shift)` for `epochs` on `fit` with the run's schedule from the initial
-/// weights, calling `after_epoch(e, model)` after each epoch (0-based); returns the model.
+/// Trains `setting` for `epochs` on `fit` with the run's schedule from the initial weights
+/// (both step shifts decay), calling `after_epoch(e, model)` after each epoch (0-based);
+/// returns the model.
 pub fn train_schedule(
     spec: &TuneSpec,
-    sigma: u16,
-    eta_shift: u8,
+    setting: Setting,
     epochs: u32,
     fit: (&[Vec<u8>], &[usize]),
     mut after_epoch: impl FnMut(u32, &mut Model),
@@ -101,10 +153,11 @@ pub fn train_schedule(
         m.params = TrainParams {
             estimator: spec.estimator,
             loss: spec.loss,
-            sigma,
+            sigma: setting.sigma,
             eta_mant: spec.eta_mant,
-            eta_shift: eta_shift_at(eta_shift, spec.decay_every, e),
+            eta_shift: eta_shift_at(setting.eta_shift, spec.decay_every, e),
             batch: spec.batch,
+            out_shift: eta_shift_at(setting.out_shift, spec.decay_every, e),
         };
         m.seed(epoch_seed(spec.seed, e));
         m.clear_accumulators();
@@ -129,24 +182,22 @@ pub fn score(m: &mut Model, set: (&[Vec<u8>], &[usize])) -> (f64, f64) {
     (correct as f64 / n, loss as f64 / n / 256.0)
 }
 
-/// Trains `(sigma, eta_shift)` for `epochs` on `fit` and scores `val` after each epoch.
+/// Trains `setting` for `epochs` on `fit` and scores `val` after each epoch.
 pub fn trial(
     spec: &TuneSpec,
-    sigma: u16,
-    eta_shift: u8,
+    setting: Setting,
     epochs: u32,
     fit: (&[Vec<u8>], &[usize]),
     val: (&[Vec<u8>], &[usize]),
 ) -> Trial {
     let mut best = Trial {
-        sigma,
-        eta_shift,
+        setting,
         epochs,
         val_accuracy: -1.0,
         best_epoch: 0,
         val_loss: f64::INFINITY,
     };
-    train_schedule(spec, sigma, eta_shift, epochs, fit, |e, m| {
+    train_schedule(spec, setting, epochs, fit, |e, m| {
         let (val_accuracy, val_loss) = score(m, val);
         let t = Trial {
             val_accuracy,
@@ -161,14 +212,12 @@ pub fn trial(
     best
 }
 
-/// Runs the search (see the module doc) over `sigmas` x `eta_shifts` (the whole grid:
-/// [`SIGMAS`], [`ETA_SHIFTS`]; a setting the user fixed is a one-value list) on `fit` rows,
-/// scoring `val` rows, on up to `threads` threads. Deterministic: the same inputs give the
-/// same result whatever `threads`.
+/// Runs the search (see the module doc) over `grid` ([`Grid::full`]; a register the user
+/// fixed is a one-value list) on `fit` rows, scoring `val` rows, on up to `threads` threads.
+/// Deterministic: the same inputs give the same result whatever `threads`.
 pub fn tune(
     spec: &TuneSpec,
-    sigmas: &[u16],
-    eta_shifts: &[u8],
+    grid: &Grid,
     fit: (&[Vec<u8>], &[usize]),
     val: (&[Vec<u8>], &[usize]),
     threads: usize,
@@ -185,21 +234,14 @@ pub fn tune(
     let fy: Vec<usize> = pick[..n_fit].iter().map(|&i| fit.1[i]).collect();
     let fit = (&fx[..], &fy[..]);
 
-    let grid: Vec<(u16, u8)> = sigmas
-        .iter()
-        .flat_map(|&s| eta_shifts.iter().map(move |&e| (s, e)))
-        .collect();
+    let settings = grid.settings();
     let screen_epochs = SCREEN_EPOCHS.min(spec.max_epochs);
-    let mut screen = parallel(&grid, threads, |&(s, e)| {
-        trial(spec, s, e, screen_epochs, fit, val)
+    let mut screen = parallel(&settings, threads, |&s| {
+        trial(spec, s, screen_epochs, fit, val)
     });
     let mut ranked = screen.clone();
     ranked.sort_by_key(|t| std::cmp::Reverse(t.key()));
-    let finalists: Vec<(u16, u8)> = ranked
-        .iter()
-        .take(FINALISTS)
-        .map(|t| (t.sigma, t.eta_shift))
-        .collect();
+    let finalists: Vec<Setting> = ranked.iter().take(FINALISTS).map(|t| t.setting).collect();
     // Each finalist also trains under a second seed (other initial weights, noise and order):
     // a setting that learns under one and diverges under the other is on the edge of
     // stability, and the device run must not depend on luck. Finalists rank by the worse of
@@ -208,13 +250,13 @@ pub fn tune(
         seed: spec.seed.wrapping_add(SECOND_SEED_OFFSET),
         ..*spec
     };
-    let jobs: Vec<(u16, u8, bool)> = finalists
+    let jobs: Vec<(Setting, bool)> = finalists
         .iter()
-        .flat_map(|&(s, e)| [(s, e, false), (s, e, true)])
+        .flat_map(|&s| [(s, false), (s, true)])
         .collect();
     let epochs = spec.max_epochs.max(screen_epochs);
-    let runs = parallel(&jobs, threads, |&(s, e, second)| {
-        trial(if second { &check } else { spec }, s, e, epochs, fit, val)
+    let runs = parallel(&jobs, threads, |&(s, second)| {
+        trial(if second { &check } else { spec }, s, epochs, fit, val)
     });
     let finals: Vec<(Trial, Trial)> = runs.chunks(2).map(|p| (p[0], p[1])).collect();
     let best = finals
