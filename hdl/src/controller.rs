@@ -13,7 +13,7 @@
 //! new frames are dropped (the host retransmits). Sample slot `i` sits at byte
 //! `i * (n_in + 1)` of the sample buffer (label, then features); slot `capacity` is reserved for
 //! INFER.
-use crate::config::{Op, Shape};
+use crate::config::{Op, Shape, DEFAULT_OUT_SHIFT};
 use crate::formats::{IN_FRAC, W_FRAC, Z_FRAC};
 use crate::frame_rx::FrameRx;
 use crate::frame_tx::FrameTx;
@@ -156,6 +156,7 @@ pub struct Controller<const AW: usize, const SA: usize> {
     op_apply: Constant<Bits<2>>,
     op_clear: Constant<Bits<2>>,
     batch_limited: Constant<bool>,
+    reset_out_shift: Constant<Bits<5>>,
 
     rx: FrameRx,
     tx: FrameTx,
@@ -203,6 +204,8 @@ pub struct Controller<const AW: usize, const SA: usize> {
     pending_nak: DFF<bool>,
     // Parameters.
     p_wp: DFF<bool>,
+    p_hybrid: DFF<bool>,
+    p_out_shift: DFF<Bits<5>>,
     p_ce: DFF<bool>,
     p_sigma: DFF<Bits<16>>,
     p_mant: DFF<Bits<8>>,
@@ -323,6 +326,7 @@ impl<const AW: usize, const SA: usize> Controller<AW, SA> {
                 Learner::without_batch(shape)
             },
             batch_limited: Constant::new(!info.batch_accumulators),
+            reset_out_shift: Constant::new((DEFAULT_OUT_SHIFT as u64).to_bits()),
             samples: SinglePortRam::new(needed),
             id_rom: id.into_iter().map(|b| bits::<8>(b as LiteralType)).into(),
             exec: Default::default(),
@@ -358,6 +362,8 @@ impl<const AW: usize, const SA: usize> Controller<AW, SA> {
             seed_pending: Default::default(),
             pending_nak: Default::default(),
             p_wp: Default::default(),
+            p_hybrid: Default::default(),
+            p_out_shift: Default::default(),
             p_ce: Default::default(),
             p_sigma: Default::default(),
             p_mant: Default::default(),
@@ -469,6 +475,8 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
             seed_pending,
             pending_nak,
             p_wp,
+            p_hybrid,
+            p_out_shift,
             p_ce,
             p_sigma,
             p_mant,
@@ -524,6 +532,8 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
 
         // ---- Learner registers ----
         self.learner.estimator_wp.next = self.p_wp.q.val();
+        self.learner.hybrid.next = self.p_hybrid.q.val();
+        self.learner.out_shift.next = self.p_out_shift.q.val();
         self.learner.cross_entropy.next = self.p_ce.q.val();
         self.learner.sigma.next = self.p_sigma.q.val();
         self.learner.eta_mant.next = self.p_mant.q.val();
@@ -727,9 +737,9 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
                         }
                     }
                     5 => {
-                        if self.rx.len.val() == 13 {
+                        if self.rx.len.val() == 14 {
                             self.err_code.d.next = 5.into();
-                            if self.rx.p0.val() > 1 {
+                            if self.rx.p0.val() > 2 {
                                 self.err_detail.d.next = 0.into();
                             } else if self.rx.p1.val() > 1 {
                                 self.err_detail.d.next = 1.into();
@@ -741,6 +751,8 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
                                 self.err_detail.d.next = 6.into();
                             } else if (self.rx.p8.val() & 0xFE) != 0 {
                                 self.err_detail.d.next = 8.into();
+                            } else if self.rx.p13.val() > 31 {
+                                self.err_detail.d.next = 13.into();
                             } else {
                                 self.field_bad.d.next = false;
                             }
@@ -818,6 +830,8 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
                                 self.exec.d.next = Exec::Error;
                             } else {
                                 self.p_wp.d.next = self.rx.p0.val() == 1;
+                                self.p_hybrid.d.next = self.rx.p0.val() == 2;
+                                self.p_out_shift.d.next = bit_cast::<5, 8>(self.rx.p13.val());
                                 self.p_ce.d.next = self.rx.p1.val() == 1;
                                 self.p_sigma.d.next = self.p23.val();
                                 self.p_mant.d.next = self.rx.p4.val();
@@ -1126,6 +1140,8 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
             Exec::ResetWait => {
                 if !self.job_active.q.val() & !self.learner.busy.val() {
                     self.p_wp.d.next = false;
+                    self.p_hybrid.d.next = false;
+                    self.p_out_shift.d.next = self.reset_out_shift.val();
                     self.p_ce.d.next = true;
                     self.p_sigma.d.next = 256.into();
                     self.p_mant.d.next = 1.into();

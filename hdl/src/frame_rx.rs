@@ -1,6 +1,6 @@
 //! Frame receiver: COBS-decodes the byte stream into the packet buffer, checks the packet
 //! (docs/PROTOCOL.md section 2, in `zo_proto::decode_packet`'s order: COBS, short, length
-//! mismatch, too long, CRC) and captures the header and the first 13 payload bytes.
+//! mismatch, too long, CRC) and captures the header and the first 14 payload bytes.
 //!
 //! Contract: bytes arrive with `in_valid`. About two cycles after a frame's `0x00`, `done`
 //! pulses for one cycle with either `good` (the packet is in the buffer at 0..`count`, fields
@@ -51,6 +51,7 @@ pub struct FrameRx {
     pub p10: Signal<Out, Bits<8>>,
     pub p11: Signal<Out, Bits<8>>,
     pub p12: Signal<Out, Bits<8>>,
+    pub p13: Signal<Out, Bits<8>>,
     cobs_max: Constant<Bits<10>>,
     max_payload: Constant<Bits<16>>,
     decoder: CobsDecoder,
@@ -82,6 +83,7 @@ pub struct FrameRx {
     c10: DFF<Bits<8>>,
     c11: DFF<Bits<8>>,
     c12: DFF<Bits<8>>,
+    c13: DFF<Bits<8>>,
     len_field: Signal<Local, Bits<16>>,
     count_wide: Signal<Local, Bits<16>>,
     payload_count: Signal<Local, Bits<16>>,
@@ -117,6 +119,7 @@ impl Default for FrameRx {
             p10: Default::default(),
             p11: Default::default(),
             p12: Default::default(),
+            p13: Default::default(),
             cobs_max: Constant::new(COBS_MAX.to_bits()),
             max_payload: Constant::new(MAX_PAYLOAD.to_bits()),
             decoder: Default::default(),
@@ -148,6 +151,7 @@ impl Default for FrameRx {
             c10: Default::default(),
             c11: Default::default(),
             c12: Default::default(),
+            c13: Default::default(),
             len_field: Default::default(),
             count_wide: Default::default(),
             payload_count: Default::default(),
@@ -189,7 +193,8 @@ impl Logic for FrameRx {
             c9,
             c10,
             c11,
-            c12
+            c12,
+            c13
         );
         self.decoder.clock.next = self.clock.val();
         self.crc.clock.next = self.clock.val();
@@ -296,6 +301,9 @@ impl Logic for FrameRx {
             if self.count.q.val() == 16 {
                 self.c12.d.next = self.decoder.out_data.val();
             }
+            if self.count.q.val() == 17 {
+                self.c13.d.next = self.decoder.out_data.val();
+            }
         }
         self.len_field.next =
             (bit_cast::<16, 8>(self.b3.q.val()) << 8) | bit_cast::<16, 8>(self.b2.q.val());
@@ -349,5 +357,6 @@ impl Logic for FrameRx {
         self.p10.next = self.c10.q.val();
         self.p11.next = self.c11.q.val();
         self.p12.next = self.c12.q.val();
+        self.p13.next = self.c13.q.val();
     }
 }
