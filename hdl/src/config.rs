@@ -76,6 +76,17 @@ impl Shape {
         (3 * self.n_weights() + 4 * self.n_out + 45) as u64
     }
 
+    /// Learner cycles of one training sample with batch 1 under `estimator`: the hybrid
+    /// estimator adds the loss unit's derivative sweep, `n_out + 2`.
+    pub const fn train_cycles_of(&self, estimator: Estimator) -> u64 {
+        let derivative = if estimator.exact_output() {
+            self.n_out + 2
+        } else {
+            0
+        };
+        self.train_cycles() + derivative as u64
+    }
+
     /// Extra cycles of a training sample that completes a mini-batch (its apply sweep).
     pub const fn batch_apply_cycles(&self) -> u64 {
         (self.n_weights() + 6) as u64
@@ -243,8 +254,9 @@ pub enum Op {
     ClearAccumulators = 3,
 }
 
-/// The output-layer step shift a device has after RESET: `eta_out = 2^(11 - 15) = 1/16`.
-pub const DEFAULT_OUT_SHIFT: u8 = 15;
+/// The output-layer step shift a device has after RESET (`eta_out = 2^(11 - 15) = 1/16`); the
+/// protocol's value.
+pub const DEFAULT_OUT_SHIFT: u8 = zo_proto::Params::DEFAULT_OUT_SHIFT;
 
 /// Run-time training registers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

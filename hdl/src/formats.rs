@@ -10,6 +10,7 @@
 //! | hidden activation `h` | `u8` (held in 16 bits) | Q0.8 unsigned | clipped ReLU, `[0, 255/256]` |
 //! | logit `z` | `i16` | Q7.8 | `z / 256` |
 //! | loss `L` | `u32` | Q.8 | MSE: `sum (z-t)^2`; CE: `-log2 softmax2(z)[t]` in bits |
+//! | loss derivative `e = dL/dz` | `i16` | Q1.14 | `e / 16384`; CE: `p - t` in `[-1, 1]` |
 //! | sigma | `u16` | Q.12 | NP: added to pre-activations as `sigma << 8`; WP: added to weights |
 //! | learning rate | `u8` mantissa, 5-bit shift | | `eta = mant * 2^(4 - shift)` |
 //!
@@ -32,6 +33,10 @@ pub const IN_FRAC: u32 = 7;
 pub const fn input_operand(x: u8) -> i32 {
     (x as i8 as i32) * 2
 }
+/// Fractional bits of the loss unit's derivative `dL/dz` (hybrid estimator).
+pub const GRAD_FRAC: u32 = 14;
+/// `dL/dz = 1.0` in the derivative format.
+pub const GRAD_ONE: i32 = 1 << GRAD_FRAC;
 /// Fractional bits of a logit (Q7.8) and of the loss (Q.8).
 pub const Z_FRAC: u32 = 8;
 /// Right shift from an accumulator (Q.20) to an activation or logit (Q.8).

@@ -4,8 +4,11 @@
 //! every result bit for bit; formats in [`crate::formats`], layout in [`crate::config::Shape`]):
 //!
 //! Registers (inputs, held stable while `busy`): `estimator_wp` (0 node perturbation, 1 weight
-//! perturbation), `cross_entropy` (0 squared error, 1 cross-entropy), `sigma` (Q.12),
-//! `eta_mant`, `eta_shift` (0..=31), `batch` (0 and 1 both mean "apply every sample").
+//! perturbation), `hybrid` (with `estimator_wp` low: node perturbation on the hidden units
+//! only, the exact delta rule on the output layer with step shift `out_shift`),
+//! `cross_entropy` (0 squared error, 1 cross-entropy), `sigma` (Q.12), `eta_mant`,
+//! `eta_shift` (0..=31), `out_shift` (0..=31), `batch` (0 and 1 both mean "apply every
+//! sample").
 //!
 //! Strobes, honoured only while idle: `seed_load` restarts both generators from `seed` (a zero
 //! `seed` is first replaced by 1: noise from it, rounding from it `^ ROUND_SEED_XOR`);
@@ -36,7 +39,8 @@
 //! sweep reads the old weight at S4, so no copy of it travels down the pipeline). A training sample is
 //! `+` pass, loss, `-` pass, loss, step size, update sweep; the pipeline drains (6 cycles)
 //! between the two layers of a forward pass and at the end of each sweep.
-//! Cycles per sample (batch 1): `3 W + 4 n_out + 45` with `W` weights (the bound is `3 W`);
+//! Cycles per sample (batch 1): `3 W + 4 n_out + 45` with `W` weights (the bound is `3 W`),
+//! `n_out + 2` more under the hybrid estimator (the loss unit's derivative sweep);
 //! (see docs/ARCHITECTURE.md; the tests measure it).
 use crate::config::Shape;
 use crate::formats::{ONE_X, ROUND_SEED_XOR};
@@ -68,6 +72,8 @@ pub struct Learner<const AW: usize> {
     pub clock: Signal<In, Clock>,
     // Run-time registers.
     pub estimator_wp: Signal<In, bool>,
+    pub hybrid: Signal<In, bool>,
+    pub out_shift: Signal<In, Bits<5>>,
     pub cross_entropy: Signal<In, bool>,
     pub sigma: Signal<In, Bits<16>>,
     pub eta_mant: Signal<In, Bits<8>>,
@@ -211,6 +217,10 @@ pub struct Learner<const AW: usize> {
     seed_nz: Signal<Local, Bits<32>>,
     pipe_busy: Signal<Local, bool>,
     node_pert: Signal<Local, bool>,
+    /// The layer in S0 is the hybrid estimator's exact output layer (no noise, own step).
+    s0_exact: Signal<Local, bool>,
+    /// The step shift of the weight in S4.
+    shift_now: Signal<Local, Bits<5>>,
     batch_one: Signal<Local, bool>,
     fan_last: Signal<Local, Bits<8>>,
     row_last: Signal<Local, Bits<8>>,
@@ -306,6 +316,8 @@ impl<const AW: usize> Learner<AW> {
         Self {
             clock: Default::default(),
             estimator_wp: Default::default(),
+            hybrid: Default::default(),
+            out_shift: Default::default(),
             cross_entropy: Default::default(),
             sigma: Default::default(),
             eta_mant: Default::default(),
@@ -427,6 +439,8 @@ impl<const AW: usize> Learner<AW> {
             idle: Default::default(),
             pipe_busy: Default::default(),
             node_pert: Default::default(),
+            s0_exact: Default::default(),
+            shift_now: Default::default(),
             batch_one: Default::default(),
             fan_last: Default::default(),
             row_last: Default::default(),
@@ -612,10 +626,11 @@ impl<const AW: usize> Logic for Learner<AW> {
         self.s0_last.next = self.col.q.val() == self.fan_last.val();
         // NP draws one bit per unit (at its first weight), WP one per weight; no noise in a clean
         // pass or an apply sweep.
+        self.s0_exact.next = self.hybrid.val() & self.node_pert.val() & self.layer.q.val();
         self.s0_draw.next = false;
         if self.issuing.q.val() & !self.pass_clean.q.val() & !self.mode_apply.q.val() {
             if self.node_pert.val() {
-                self.s0_draw.next = self.s0_first.val();
+                self.s0_draw.next = self.s0_first.val() & !self.s0_exact.val();
             } else {
                 self.s0_draw.next = true;
             }
@@ -628,7 +643,8 @@ impl<const AW: usize> Logic for Learner<AW> {
         if self.s0_draw.val() & self.s0_first.val() {
             self.unit_sign.d.next = self.noise.lsb.val();
         }
-        self.s0_sign.next = self.s0_bit.val() ^ self.pass_minus.q.val();
+        // The exact output rows move by their signed derivative: no noise sign.
+        self.s0_sign.next = (self.s0_bit.val() ^ self.pass_minus.q.val()) | self.s0_exact.val();
         self.noise.advance.next = self.s0_draw.val();
         self.noise.load.next = false;
         self.noise.seed.next = self.probe.q.val();
@@ -652,6 +668,7 @@ impl<const AW: usize> Logic for Learner<AW> {
             self.accumulators.read_address.next = 0.into();
         }
         self.x_addr.next = self.col.q.val();
+        self.loss.g_addr.next = self.row.q.val();
         self.h_plus.read_address.next = self.col.q.val();
         self.h_minus.read_address.next = self.col.q.val();
         self.host_rdata.next = self.weights.read_data.val();
@@ -739,7 +756,11 @@ impl<const AW: usize> Logic for Learner<AW> {
         }
         self.s2_sat.d.next = false;
         if self.mode_update.q.val() {
-            self.mult_a.d.next = self.step.q.val();
+            if self.hybrid.val() & self.node_pert.val() & self.s1_layer.q.val() {
+                self.mult_a.d.next = self.loss.g_data.val();
+            } else {
+                self.mult_a.d.next = self.step.q.val();
+            }
         } else if self.estimator_wp.val() & !self.pass_clean.q.val() & !self.mode_apply.q.val() {
             self.mult_a.d.next = self.w_perturbed.val();
             self.s2_sat.d.next = self.s1_valid.q.val() & self.w_pert_sat.val();
@@ -822,14 +843,21 @@ impl<const AW: usize> Logic for Learner<AW> {
         self.noise_up.next = self.sigma_wide.val() << 8;
         self.noise_down.next = bits::<32>(0) - self.noise_up.val();
         self.pre_act.d.next = self.acc.q.val();
-        if self.node_pert.val() & !self.pass_clean.q.val() {
+        if self.node_pert.val()
+            & !self.pass_clean.q.val()
+            & !(self.hybrid.val() & self.s4_layer.q.val())
+        {
             if self.s4_sign.q.val() {
                 self.pre_act.d.next = self.acc.q.val() + self.noise_up.val();
             } else {
                 self.pre_act.d.next = self.acc.q.val() + self.noise_down.val();
             }
         }
-        self.mask_one.next = bits::<32>(1) << self.eta_shift.val();
+        self.shift_now.next = self.eta_shift.val();
+        if self.hybrid.val() & self.node_pert.val() & self.s4_layer.q.val() {
+            self.shift_now.next = self.out_shift.val();
+        }
+        self.mask_one.next = bits::<32>(1) << self.shift_now.val();
         self.round_mask.next = self.mask_one.val() - 1;
         self.round_active.next = self.s4_valid.q.val()
             & !self.clear_only.q.val()
@@ -837,7 +865,7 @@ impl<const AW: usize> Logic for Learner<AW> {
         self.rounding.advance.next = self.round_active.val();
         self.dither.next = self.rounding.state.val() & self.round_mask.val();
         self.dithered.next = self.s4_mag.q.val() + self.dither.val();
-        self.quotient.next = self.dithered.val() >> self.eta_shift.val();
+        self.quotient.next = self.dithered.val() >> self.shift_now.val();
         self.s5_q.d.next = self.quotient.val();
         self.s5_round.d.next = self.round_active.val();
         self.s5_valid.d.next = self.s4_valid.q.val();
@@ -983,6 +1011,9 @@ impl<const AW: usize> Logic for Learner<AW> {
 
         // ---------------- Loss unit ----------------
         self.loss.start.next = false;
+        // The hybrid estimator's derivative comes from the `-` pass logits.
+        self.loss.grad.next =
+            self.hybrid.val() & self.node_pert.val() & self.pass_minus.q.val() & !self.pass_clean.q.val();
         self.loss.cross_entropy.next = self.cross_entropy.val();
         self.loss.target.next = self.target.val();
         self.loss.peek_addr.next = self.logit_addr.val();

@@ -13,11 +13,18 @@
 //!   (terms with `q_k >= 16` are 0); `p = floor(log2 S)`, `m = (S >> (p - 8)) & 255`;
 //!   `L = 256 (p - 15) + LOG2[m] + (max - z_target)`.
 //! - Latency: `2 n_out + 4` cycles (cross-entropy) or `2 n_out + 5` (squared error) from start
-//!   to done.
+//!   to done; `n_out + 2` more with `grad`.
+//! - Derivative (`grad` high with `start`): after the loss, a sweep writes `e_k = dL/dz_k`
+//!   (Q.14, reference `zo_sim::model::LossTables::grad`) for every `k` into the derivative
+//!   store, then `done` pulses. Cross-entropy: `L_k = B + (max - z_k)` with
+//!   `B = 256 (p - 15) + LOG2[m]`, `p_k = EXP2[L_k & 255] >> (L_k >> 8)` (0 from a shift of 16),
+//!   `e_k = (p_k >> 1) - 16384 t_k`. Squared error: `e_k = (z_k - t_k) * 128` clipped to 16
+//!   bits, each clip pulsing `sat`. The store is read through `g_addr` / `g_data` (one cycle
+//!   latency) at any time; it holds until the next derivative sweep.
 //!
 //! Signed logits are compared and subtracted in offset binary (`z ^ 0x8000`), which needs no
 //! signed arithmetic and keeps the Rust and Verilog widths identical.
-use crate::formats::{exp2_table, log2_table, ONE_X};
+use crate::formats::{exp2_table, log2_table, GRAD_ONE, ONE_X};
 use crate::sized_ram::SizedRam;
 use rust_hdl::prelude::*;
 
@@ -31,6 +38,8 @@ enum Phase {
     Tail1,
     Tail2,
     Fin,
+    Grad,
+    GradEnd,
 }
 
 #[derive(LogicBlock)]
@@ -49,10 +58,24 @@ pub struct LossUnit {
     pub sat: Signal<Out, bool>,
     pub peek_addr: Signal<In, Bits<8>>,
     pub peek_data: Signal<Out, Bits<16>>,
+    pub grad: Signal<In, bool>,
+    pub g_addr: Signal<In, Bits<8>>,
+    pub g_data: Signal<Out, Bits<16>>,
     n_out: Constant<Bits<8>>,
     last_index: Constant<Bits<8>>,
     one_hot: Constant<Bits<16>>,
+    grad_one: Constant<Bits<16>>,
     z_store: SizedRam<Bits<16>, 8>,
+    g_store: SizedRam<Bits<16>, 8>,
+    grad_mode: DFF<bool>,
+    base: DFF<Bits<32>>,
+    g_valid: DFF<bool>,
+    g_index: DFF<Bits<8>>,
+    g_live: DFF<bool>,
+    g_shift: DFF<Bits<8>>,
+    g_target: DFF<bool>,
+    g_mse: DFF<Bits<16>>,
+    g_clip: DFF<bool>,
     exp2: SyncROM<Bits<16>, 8>,
     log2: SyncROM<Bits<16>, 8>,
     term_valid: DFF<bool>,
@@ -90,6 +113,19 @@ pub struct LossUnit {
     ce_loss: Signal<Local, Bits<32>>,
     margin: Signal<Local, Bits<16>>,
     margin_wide: Signal<Local, Bits<32>>,
+    base_next: Signal<Local, Bits<32>>,
+    diff_wide: Signal<Local, Bits<32>>,
+    l_k: Signal<Local, Bits<32>>,
+    l_hi: Signal<Local, Bits<32>>,
+    t_k: Signal<Local, Bits<16>>,
+    clip_hi_at: Signal<Local, Bits<16>>,
+    clip_lo_at: Signal<Local, Bits<16>>,
+    dz: Signal<Local, Bits<16>>,
+    dz_scaled: Signal<Local, Bits<16>>,
+    p_k: Signal<Local, Bits<32>>,
+    p_half: Signal<Local, Bits<32>>,
+    p_half16: Signal<Local, Bits<16>>,
+    e_ce: Signal<Local, Bits<16>>,
 }
 
 impl LossUnit {
@@ -114,11 +150,25 @@ impl LossUnit {
             sat: Default::default(),
             peek_addr: Default::default(),
             peek_data: Default::default(),
+            grad: Default::default(),
+            g_addr: Default::default(),
+            g_data: Default::default(),
             n_out: Constant::new(n_out.to_bits()),
             last_index: Constant::new((n_out - 1).to_bits()),
             one_hot: Constant::new((ONE_X as usize).to_bits()),
+            grad_one: Constant::new((GRAD_ONE as usize).to_bits()),
             // One word more than the outputs: the read sequencer runs one address ahead.
             z_store: SizedRam::new(n_out + 1),
+            g_store: SizedRam::new(n_out + 1),
+            grad_mode: Default::default(),
+            base: Default::default(),
+            g_valid: Default::default(),
+            g_index: Default::default(),
+            g_live: Default::default(),
+            g_shift: Default::default(),
+            g_target: Default::default(),
+            g_mse: Default::default(),
+            g_clip: Default::default(),
             exp2: exp2_table()
                 .into_iter()
                 .map(|v| bits::<16>(v as LiteralType))
@@ -161,6 +211,19 @@ impl LossUnit {
             ce_loss: Default::default(),
             margin: Default::default(),
             margin_wide: Default::default(),
+            base_next: Default::default(),
+            diff_wide: Default::default(),
+            l_k: Default::default(),
+            l_hi: Default::default(),
+            t_k: Default::default(),
+            clip_hi_at: Default::default(),
+            clip_lo_at: Default::default(),
+            dz: Default::default(),
+            dz_scaled: Default::default(),
+            p_k: Default::default(),
+            p_half: Default::default(),
+            p_half16: Default::default(),
+            e_ce: Default::default(),
         }
     }
 }
@@ -187,7 +250,16 @@ impl Logic for LossUnit {
             term_valid,
             term_shift,
             loss_reg,
-            sat_reg
+            sat_reg,
+            grad_mode,
+            base,
+            g_valid,
+            g_index,
+            g_live,
+            g_shift,
+            g_target,
+            g_mse,
+            g_clip
         );
         // Logit store: written by the learner, read here in index order.
         self.z_store.write_clock.next = self.clock.val();
@@ -205,7 +277,9 @@ impl Logic for LossUnit {
         // Read sequencer for the MAX and SUM sweeps.
         self.data_valid.d.next = false;
         self.data_index.d.next = self.read_index.q.val();
-        if ((self.state.q.val() == Phase::Max) | (self.state.q.val() == Phase::Sum))
+        if ((self.state.q.val() == Phase::Max)
+            | (self.state.q.val() == Phase::Sum)
+            | (self.state.q.val() == Phase::Grad))
             & (self.read_index.q.val() < self.n_out.val())
         {
             self.data_valid.d.next = true;
@@ -220,7 +294,62 @@ impl Logic for LossUnit {
         // logit is read, and the last one is folded in while the sum is normalised.
         self.exp2.clock.next = self.clock.val();
         self.log2.clock.next = self.clock.val();
-        self.exp2.address.next = bit_cast::<8, 16>(self.diff.val());
+        // Derivative sweep, stage A (the logit's data cycle): -log2 p_k and its table address;
+        // the squared-error derivative with its clip, decided on the biased logit.
+        self.diff_wide.next = bit_cast::<32, 16>(self.diff.val());
+        self.l_k.next = self.base.q.val() + self.diff_wide.val();
+        self.l_hi.next = self.l_k.val() >> 8;
+        if self.state.q.val() == Phase::Grad {
+            self.exp2.address.next = bit_cast::<8, 32>(self.l_k.val());
+        } else {
+            self.exp2.address.next = bit_cast::<8, 16>(self.diff.val());
+        }
+        self.t_k.next = 0.into();
+        if self.data_index.q.val() == self.target.val() {
+            self.t_k.next = self.one_hot.val();
+        }
+        // z - t >= 256 clips high, z - t < -256 low (biased: z + 32768).
+        self.clip_hi_at.next = self.t_k.val() + 33024;
+        self.clip_lo_at.next = self.t_k.val() + 32512;
+        self.dz.next = self.z_biased.val() - self.t_k.val();
+        self.dz_scaled.next = self.dz.val() << 7;
+        self.g_valid.d.next = (self.state.q.val() == Phase::Grad) & self.data_valid.q.val();
+        self.g_index.d.next = self.data_index.q.val();
+        self.g_live.d.next = self.l_hi.val() < 16;
+        self.g_shift.d.next = bit_cast::<8, 32>(self.l_hi.val());
+        self.g_target.d.next = self.data_index.q.val() == self.target.val();
+        self.g_clip.d.next = false;
+        if self.z_biased.val() >= self.clip_hi_at.val() {
+            self.g_mse.d.next = 0x7FFF.into();
+            self.g_clip.d.next = true;
+        } else if self.z_biased.val() < self.clip_lo_at.val() {
+            self.g_mse.d.next = 0x8000.into();
+            self.g_clip.d.next = true;
+        } else {
+            self.g_mse.d.next = self.dz_scaled.val();
+        }
+        // Stage B: p_k from the table, the write into the derivative store.
+        self.p_k.next = 0.into();
+        if self.g_live.q.val() {
+            self.p_k.next = self.exp_term.val() >> self.g_shift.q.val();
+        }
+        self.p_half.next = self.p_k.val() >> 1;
+        self.p_half16.next = bit_cast::<16, 32>(self.p_half.val());
+        self.e_ce.next = self.p_half16.val();
+        if self.g_target.q.val() {
+            self.e_ce.next = self.p_half16.val() - self.grad_one.val();
+        }
+        self.g_store.write_clock.next = self.clock.val();
+        self.g_store.read_clock.next = self.clock.val();
+        self.g_store.write_address.next = self.g_index.q.val();
+        self.g_store.write_enable.next = self.g_valid.q.val();
+        if self.cross_entropy.val() {
+            self.g_store.write_data.next = self.e_ce.val();
+        } else {
+            self.g_store.write_data.next = self.g_mse.q.val();
+        }
+        self.g_store.read_address.next = self.g_addr.val();
+        self.g_data.next = self.g_store.read_data.val();
         self.exp_term.next = bit_cast::<32, 16>(self.exp2.data.val());
         self.term_valid.d.next = (self.state.q.val() == Phase::Sum)
             & self.data_valid.q.val()
@@ -234,7 +363,8 @@ impl Logic for LossUnit {
         self.final_sum.next = self.sum.q.val() + self.pending_term.val();
 
         // Squared-error pipeline: error, square, accumulate.
-        self.sat_reg.d.next = false;
+        // A clipped squared-error derivative counts as a saturation when it is written.
+        self.sat_reg.d.next = self.g_valid.q.val() & !self.cross_entropy.val() & self.g_clip.q.val();
         self.err_valid.d.next = false;
         self.err_signed.next = signed_cast(self.err.q.val());
         self.square_signed.next = self.err_signed.val() * self.err_signed.val();
@@ -276,13 +406,14 @@ impl Logic for LossUnit {
         self.log2_wide.next = bit_cast::<32, 16>(self.log2.data.val());
         self.margin.next = self.max_biased.q.val() - self.target_biased.q.val();
         self.margin_wide.next = bit_cast::<32, 16>(self.margin.val());
-        self.ce_loss.next =
-            ((self.lead_wide.val() - 15) << 8) + self.log2_wide.val() + self.margin_wide.val();
+        self.base_next.next = ((self.lead_wide.val() - 15) << 8) + self.log2_wide.val();
+        self.ce_loss.next = self.base_next.val() + self.margin_wide.val();
 
         self.done.next = false;
         match self.state.q.val() {
             Phase::Idle => {
                 if self.start.val() {
+                    self.grad_mode.d.next = self.grad.val();
                     self.state.d.next = Phase::Max;
                     self.read_index.d.next = 0.into();
                     self.sum.d.next = 0.into();
@@ -349,6 +480,22 @@ impl Logic for LossUnit {
             }
             Phase::Fin => {
                 self.loss_reg.d.next = self.ce_loss.val();
+                self.base.d.next = self.base_next.val();
+                if self.grad_mode.q.val() {
+                    self.read_index.d.next = 0.into();
+                    self.state.d.next = Phase::Grad;
+                } else {
+                    self.done.next = true;
+                    self.state.d.next = Phase::Idle;
+                }
+            }
+            Phase::Grad => {
+                if self.data_valid.q.val() & (self.data_index.q.val() == self.last_index.val()) {
+                    self.state.d.next = Phase::GradEnd;
+                }
+            }
+            // The last derivative is written at the end of this cycle.
+            Phase::GradEnd => {
                 self.done.next = true;
                 self.state.d.next = Phase::Idle;
             }

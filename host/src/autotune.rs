@@ -16,10 +16,15 @@ use zo_sim::tune::{self, TuneSpec};
 pub struct TuneReport {
     pub sigma_grid: Vec<u16>,
     pub eta_shift_grid: Vec<u8>,
+    /// The hybrid estimator's output step shifts tried (one value for the others).
+    #[serde(default)]
+    pub out_shift_grid: Vec<u8>,
     /// Longest run a trial trained (epochs).
     pub horizon: u32,
     pub sigma: u16,
     pub eta_shift: u8,
+    #[serde(default = "default_out_shift")]
+    pub out_shift: u8,
     /// The best validation epoch of the winning trial: the run's epoch count.
     pub best_epoch: u32,
     pub val_accuracy: f64,
@@ -36,13 +41,18 @@ impl TuneReport {
     pub fn summary(&self) -> String {
         format!(
             "tuned on the model in {:.1} s ({} trials, {} training rows, {} validation rows): \
-             sigma {}, eta_shift {}, best validation accuracy {:.3} at epoch {} of {}",
+             sigma {}, eta_shift {}{}, best validation accuracy {:.3} at epoch {} of {}",
             self.seconds,
             self.trials,
             self.n_fit,
             self.n_val,
             self.sigma,
             self.eta_shift,
+            if self.out_shift_grid.len() > 1 {
+                format!(", out_shift {}", self.out_shift)
+            } else {
+                String::new()
+            },
             self.val_accuracy,
             self.best_epoch,
             self.horizon
@@ -50,11 +60,16 @@ impl TuneReport {
     }
 }
 
+fn default_out_shift() -> u8 {
+    zo_hdl::config::DEFAULT_OUT_SHIFT
+}
+
 /// Settings the user fixed; tuning searches the others.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Fixed {
     pub sigma: Option<u16>,
     pub eta_shift: Option<u8>,
+    pub out_shift: Option<u8>,
     pub epochs: Option<u32>,
     pub eta_decay: Option<u32>,
 }
@@ -64,6 +79,7 @@ pub struct Fixed {
 pub struct Choice {
     pub sigma: u16,
     pub eta_shift: u8,
+    pub out_shift: u8,
     pub epochs: u32,
     pub eta_decay: u32,
 }
@@ -120,32 +136,36 @@ pub fn choose(
 ) -> (Choice, TuneReport) {
     let t0 = Instant::now();
     let (horizon, eta_decay) = (spec.max_epochs, spec.decay_every);
-    let sigmas: Vec<u16> = fixed.sigma.map_or(tune::SIGMAS.to_vec(), |s| vec![s]);
-    let shifts: Vec<u8> = fixed
-        .eta_shift
-        .map_or(tune::ETA_SHIFTS.to_vec(), |e| vec![e]);
+    let full = tune::Grid::full(spec.estimator);
+    let grid = tune::Grid {
+        sigmas: fixed.sigma.map_or(full.sigmas, |s| vec![s]),
+        eta_shifts: fixed.eta_shift.map_or(full.eta_shifts, |e| vec![e]),
+        out_shifts: fixed.out_shift.map_or(full.out_shifts, |o| vec![o]),
+    };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let r = tune::tune(
         spec,
-        &sigmas,
-        &shifts,
+        &grid,
         (&fit.train_x, &fit.train_y),
         val,
         threads,
     );
     let choice = Choice {
-        sigma: r.best.sigma,
-        eta_shift: r.best.eta_shift,
+        sigma: r.best.setting.sigma,
+        eta_shift: r.best.setting.eta_shift,
+        out_shift: r.best.setting.out_shift,
         // A fixed --epochs is the run's length; otherwise stop at the best validation epoch.
         epochs: fixed.epochs.unwrap_or(r.best.best_epoch.max(1)),
         eta_decay,
     };
     let report = TuneReport {
-        sigma_grid: sigmas,
-        eta_shift_grid: shifts,
+        sigma_grid: grid.sigmas,
+        eta_shift_grid: grid.eta_shifts,
+        out_shift_grid: grid.out_shifts,
         horizon,
         sigma: choice.sigma,
         eta_shift: choice.eta_shift,
+        out_shift: choice.out_shift,
         best_epoch: r.best.best_epoch,
         val_accuracy: r.best.val_accuracy,
         trials: r.trials.len(),

@@ -168,8 +168,10 @@ pub struct TrainArgs {
     #[arg(long, value_name = "FILE", help_heading = "Data")]
     pub test_data: Option<PathBuf>,
 
-    /// Estimator: np (node perturbation: antithetic noise on the pre-activations) or wp
-    /// (weight perturbation, SPSA: antithetic noise on every weight) [default: np].
+    /// Estimator: np (node perturbation: antithetic noise on the pre-activations), wp
+    /// (weight perturbation, SPSA: antithetic noise on every weight) or hybrid (node
+    /// perturbation on the hidden units, the exact delta rule on the output layer)
+    /// [default: np].
     #[arg(long, value_parser = named::<Estimator>(&Estimator::NAMES), help_heading = "Learning")]
     pub estimator: Option<Estimator>,
     /// Loss computed on chip: ce (softmax cross-entropy in bits) or mse (squared error against
@@ -185,6 +187,10 @@ pub struct TrainArgs {
     /// Learning-rate shift (0..=31) [default: per dataset].
     #[arg(long, value_parser = clap::value_parser!(u8).range(0..=31), help_heading = "Learning")]
     pub eta_shift: Option<u8>,
+    /// Output-layer step shift of the hybrid estimator (0..=31): eta_out = 2^(11 - N)
+    /// [default: 15, or tuned].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=31), help_heading = "Learning")]
+    pub out_shift: Option<u8>,
     /// Samples per applied update (1..=65535) [default: 1].
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..), help_heading = "Learning")]
     pub batch: Option<u16>,
@@ -194,7 +200,7 @@ pub struct TrainArgs {
     /// Seed of the split, the initial weights, the sample order and the device's noise [default: 1].
     #[arg(long, allow_hyphen_values = true, help_heading = "Learning")]
     pub seed: Option<u32>,
-    /// Choose sigma, eta_shift and epochs by trials on the bit-exact model against a
+    /// Choose sigma, eta_shift (and out_shift for hybrid) and epochs by trials on the bit-exact model against a
     /// validation slice of the training rows; flags you give stay fixed [default: auto for
     /// data files, off for built-in datasets].
     #[arg(long, value_enum, help_heading = "Learning")]

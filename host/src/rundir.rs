@@ -47,7 +47,7 @@ pub struct RunConfig {
     pub test_fraction: Option<f64>,
     pub n_train: usize,
     pub n_test: usize,
-    /// `np` or `wp`.
+    /// `np`, `wp` or `hybrid`.
     #[serde(with = "crate::util::by_name")]
     pub estimator: Estimator,
     /// `ce` or `mse`.
@@ -58,6 +58,10 @@ pub struct RunConfig {
     pub eta_shift: u8,
     /// The learning rate in real units, `eta_mant * 2^(4 - eta_shift)`.
     pub eta: f64,
+    /// The hybrid estimator's output-layer step shift, `eta_out = 2^(11 - out_shift)` (unused
+    /// by the others; runs before it existed have the reset value).
+    #[serde(default = "default_out_shift")]
+    pub out_shift: u8,
     pub batch: u16,
     pub epochs: u32,
     /// The step halves every this many epochs (0: never); runs before it existed had none.
@@ -75,6 +79,10 @@ pub struct RunConfig {
     pub input: InputScaling,
 }
 
+fn default_out_shift() -> u8 {
+    zo_hdl::config::DEFAULT_OUT_SHIFT
+}
+
 impl RunConfig {
     /// The checks the command line applies to the same settings, for a config read back
     /// from disk (an edited config.json must not bypass them).
@@ -88,6 +96,9 @@ impl RunConfig {
         }
         if self.eta_shift > 31 {
             bail!("eta_shift {} is outside 0..=31; {fix}", self.eta_shift);
+        }
+        if self.out_shift > 31 {
+            bail!("out_shift {} is outside 0..=31; {fix}", self.out_shift);
         }
         if self.batch == 0 {
             bail!("batch 0 is outside 1..=65535; {fix}");
@@ -161,6 +172,7 @@ pub struct Summary {
     pub sigma: u16,
     pub eta_mant: u8,
     pub eta_shift: u8,
+    pub out_shift: u8,
     pub batch: u16,
     /// The step halves every this many epochs (0: never).
     pub eta_decay: u32,
@@ -208,6 +220,7 @@ impl Summary {
             sigma: cfg.sigma,
             eta_mant: cfg.eta_mant,
             eta_shift: cfg.eta_shift,
+            out_shift: cfg.out_shift,
             batch: cfg.batch,
             eta_decay: cfg.eta_decay,
             tune: if cfg.tune.is_some() { "auto" } else { "off" }.into(),

@@ -35,6 +35,8 @@ pub struct Hyper {
     pub eta_decay: u32,
     pub batch: u16,
     pub seed: u32,
+    /// The hybrid estimator's output-layer step shift (decays with `eta_shift`).
+    pub out_shift: u8,
 }
 
 /// What a session reports while it runs (the CLI prints it; the library never prints).

@@ -10,7 +10,7 @@ use zo_host::autotune;
 use zo_host::data::prepare_split;
 use zo_host::util::weights_sha256;
 use zo_sim::dataset::{load_file, FileOptions};
-use zo_sim::tune::{train_schedule, TuneSpec};
+use zo_sim::tune::{train_schedule, Setting, TuneSpec};
 
 /// Two interleaved half-rings with a skewed third feature: nonlinear, deterministic.
 fn rings_csv() -> String {
@@ -42,18 +42,34 @@ fn train(dir: &TempDir, args: &[&str]) -> (serde_json::Value, serde_json::Value)
 
 #[test]
 fn tuned_run_is_the_winning_trial_bit_for_bit() {
-    let dir = TempDir::new("tune-exact");
+    tuned_run_equals_trial(Estimator::NodePerturbation);
+}
+
+#[test]
+fn tuned_hybrid_run_is_the_winning_trial_bit_for_bit() {
+    tuned_run_equals_trial(Estimator::Hybrid);
+}
+
+fn tuned_run_equals_trial(estimator: Estimator) {
+    let dir = TempDir::new(&format!("tune-exact-{estimator}"));
     let csv = dir.write("rings.csv", rings_csv());
-    let (summary, cfg) = train(&dir, &["--dataset", &csv]);
+    let (summary, cfg) = train(
+        &dir,
+        &["--dataset", &csv, "--estimator", estimator.name()],
+    );
     let t = &cfg["tune"];
     assert!(t.is_object(), "a data file is tuned by default: {cfg}");
     assert_eq!(summary["tune"], "auto");
-    let (sigma, shift) = (
-        cfg["sigma"].as_u64().unwrap(),
-        cfg["eta_shift"].as_u64().unwrap(),
-    );
-    assert_eq!(t["sigma"].as_u64(), Some(sigma));
-    assert_eq!(t["eta_shift"].as_u64(), Some(shift));
+    let setting = Setting {
+        sigma: cfg["sigma"].as_u64().unwrap() as u16,
+        eta_shift: cfg["eta_shift"].as_u64().unwrap() as u8,
+        out_shift: cfg["out_shift"].as_u64().unwrap() as u8,
+    };
+    assert_eq!(t["sigma"].as_u64(), Some(setting.sigma as u64));
+    assert_eq!(t["eta_shift"].as_u64(), Some(setting.eta_shift as u64));
+    assert_eq!(t["out_shift"].as_u64(), Some(setting.out_shift as u64));
+    let outs = t["out_shift_grid"].as_array().unwrap().len();
+    assert_eq!(outs > 1, estimator.exact_output(), "{t}");
     let epochs = cfg["epochs"].as_u64().unwrap() as u32;
     assert_eq!(t["best_epoch"].as_u64(), Some(epochs as u64));
     let decay = cfg["eta_decay"].as_u64().unwrap() as u32;
@@ -73,7 +89,7 @@ fn tuned_run_is_the_winning_trial_bit_for_bit() {
     assert_eq!(t["n_val"].as_u64(), Some(val_x.len() as u64));
     let spec = TuneSpec {
         shape,
-        estimator: Estimator::NodePerturbation,
+        estimator,
         loss: LossKind::CrossEntropy,
         batch: 1,
         eta_mant: 1,
@@ -83,8 +99,7 @@ fn tuned_run_is_the_winning_trial_bit_for_bit() {
     };
     let m = train_schedule(
         &spec,
-        sigma as u16,
-        shift as u8,
+        setting,
         epochs,
         (&fit.train_x, &fit.train_y),
         |_, _| {},

@@ -29,8 +29,8 @@
 use crate::lfsr::Lfsr;
 use zo_hdl::config::{Estimator, LossKind, Shape, TrainParams};
 use zo_hdl::formats::{
-    exp2_table, input_operand, log2_table, nonzero_seed, ACC_SHIFT, EXP2_FRAC, H_MAX, NOISE_WIDTH,
-    ONE_X, ROUND_SEED_XOR,
+    exp2_table, input_operand, log2_table, nonzero_seed, ACC_SHIFT, EXP2_FRAC, GRAD_ONE, H_MAX,
+    NOISE_WIDTH, ONE_X, ROUND_SEED_XOR,
 };
 
 /// Counters the host reads back; all wrap modulo 2^32.
@@ -99,9 +99,6 @@ pub fn sat32(v: i64, sat: &mut u32) -> i32 {
 pub fn activation(acc: i32) -> i32 {
     (acc >> ACC_SHIFT).clamp(0, H_MAX)
 }
-
-/// Q.14 derivative of the loss one unit of `dL/dz` is worth: `e = 16384` is `dL/dz = 1`.
-pub const GRAD_ONE: i32 = 1 << 14;
 
 /// The lookup tables of the loss unit.
 #[derive(Clone, Debug)]

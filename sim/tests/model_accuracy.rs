@@ -33,8 +33,8 @@ fn node_perturbation(sigma: u16, eta_shift: u8) -> TrainParams {
         eta_mant: 1,
         eta_shift,
         batch: 1,
+        out_shift: zo_hdl::config::DEFAULT_OUT_SHIFT,
     }
-    out_shift: zo_hdl::config::DEFAULT_OUT_SHIFT,
 }
 
 #[test]

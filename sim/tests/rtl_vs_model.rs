@@ -99,7 +99,7 @@ const A: Shape = Shape::new(5, 4, 3);
 const B: Shape = Shape::new(9, 7, 4);
 
 fn matrix<const AW: usize>(shape: Shape, batch: u16) {
-    for estimator in [Estimator::NodePerturbation, Estimator::WeightPerturbation] {
+    for estimator in Estimator::ALL {
         for loss in [LossKind::SquaredError, LossKind::CrossEntropy] {
             run::<AW>(&Case {
                 shape,
@@ -134,12 +134,16 @@ fn saturating_runs_agree() {
         (Estimator::NodePerturbation, LossKind::SquaredError),
         (Estimator::WeightPerturbation, LossKind::CrossEntropy),
         (Estimator::NodePerturbation, LossKind::CrossEntropy),
+        // The derivative of a squared error clips; out_shift 0 saturates the output rows.
+        (Estimator::Hybrid, LossKind::SquaredError),
+        (Estimator::Hybrid, LossKind::CrossEntropy),
     ] {
         for batch in [1, 5] {
             let mut p = params(estimator, loss, batch);
             p.sigma = 0x2000;
             p.eta_mant = 255;
             p.eta_shift = 0;
+            p.out_shift = 0;
             let (sat, _) = run::<7>(&Case {
                 shape: B,
                 params: p,
@@ -152,10 +156,16 @@ fn saturating_runs_agree() {
     }
 }
 
-/// The schedule: a training sample (batch 1) takes `3 W + 4 n_out + 45` cycles, W weights;
-/// the bound is `3 W` (three sweeps of one weight per cycle).
-fn formula(shape: Shape) -> f64 {
-    (3 * shape.n_weights() + 4 * shape.n_out + 45) as f64
+/// The schedule: a training sample (batch 1) takes `3 W + 4 n_out + 45` cycles, W weights,
+/// and `n_out + 2` more for the hybrid estimator's derivative sweep; the bound is `3 W` (three
+/// sweeps of one weight per cycle).
+fn formula(shape: Shape, estimator: Estimator) -> f64 {
+    let derivative = if estimator == Estimator::Hybrid {
+        shape.n_out + 2
+    } else {
+        0
+    };
+    (3 * shape.n_weights() + 4 * shape.n_out + 45 + derivative) as f64
 }
 
 #[test]
@@ -165,7 +175,7 @@ fn cycles_per_sample_follow_the_formula() {
         (A, LossKind::SquaredError),
         (B, LossKind::CrossEntropy),
     ] {
-        for est in [Estimator::NodePerturbation, Estimator::WeightPerturbation] {
+        for est in Estimator::ALL {
             let (_, c) = run::<7>(&Case {
                 shape: sh,
                 params: params(est, loss, 1),
@@ -173,7 +183,8 @@ fn cycles_per_sample_follow_the_formula() {
                 init_scale: 1,
                 seed: 1,
             });
-            assert_eq!(c, formula(sh), "{sh} {loss:?} {est:?}");
+            assert_eq!(c, formula(sh, est), "{sh} {loss:?} {est:?}");
+            assert_eq!(c as u64, sh.train_cycles_of(est), "{sh} {loss:?} {est:?}");
         }
         // Inference: one clean pass, `W + 2 n_out + 19`; a mini-batch's apply sweep: `W + 6`.
         let mut rtl = RtlLearner::<7>::new(sh);
@@ -211,7 +222,7 @@ fn full_size_network_and_cycle_count() {
         "64-32-10: {cps} cycles per sample, bound {bound}, overhead {:.2} %",
         (cps / bound - 1.0) * 100.0
     );
-    assert_eq!(cps, formula(shape));
+    assert_eq!(cps, formula(shape, Estimator::NodePerturbation));
     assert!(
         cps <= bound * 1.10,
         "schedule more than 10 % above the bound"

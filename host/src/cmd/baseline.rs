@@ -131,6 +131,7 @@ fn summary(
         sigma: 0,
         eta_mant: 0,
         eta_shift: 0,
+        out_shift: 0,
         batch: 1,
         eta_decay: 0,
         tune: "off".into(),

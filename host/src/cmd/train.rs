@@ -3,7 +3,7 @@
 use super::train_loop::train_loop;
 use anyhow::{bail, Result};
 use std::path::{Path, PathBuf};
-use zo_hdl::config::{Estimator, LossKind};
+use zo_hdl::config::{Estimator, LossKind, DEFAULT_OUT_SHIFT};
 use zo_host::autotune;
 use zo_host::cli::{TrainArgs, TuneArg};
 use zo_host::connect::{Connection, DeviceKind, DEFAULT_SHAPE};
@@ -63,6 +63,7 @@ fn defaulted(a: &TrainArgs) -> Vec<String> {
         ("sigma", a.sigma.is_some()),
         ("eta_mant", a.eta_mant.is_some()),
         ("eta_shift", a.eta_shift.is_some()),
+        ("out_shift", a.out_shift.is_some()),
         ("batch", a.batch.is_some()),
         ("epochs", a.epochs.is_some()),
         ("eta_decay", a.eta_decay.is_some()),
@@ -123,6 +124,7 @@ pub fn cmd_train(a: TrainArgs) -> Result<()> {
     let mut choice = autotune::Choice {
         sigma: a.sigma.unwrap_or(d.sigma),
         eta_shift,
+        out_shift: a.out_shift.unwrap_or(DEFAULT_OUT_SHIFT),
         epochs: a.epochs.unwrap_or(d.epochs),
         eta_decay: a.eta_decay.unwrap_or(0),
     };
@@ -132,6 +134,7 @@ pub fn cmd_train(a: TrainArgs) -> Result<()> {
         let fixed = autotune::Fixed {
             sigma: a.sigma,
             eta_shift: a.eta_shift,
+            out_shift: a.out_shift,
             epochs: a.epochs,
             eta_decay: a.eta_decay,
         };
@@ -172,6 +175,7 @@ pub fn cmd_train(a: TrainArgs) -> Result<()> {
         eta_mant,
         eta_shift: choice.eta_shift,
         eta: eta_mant as f64 * 2f64.powi(4 - choice.eta_shift as i32),
+        out_shift: choice.out_shift,
         batch,
         epochs: choice.epochs,
         eta_decay: choice.eta_decay,
@@ -182,7 +186,9 @@ pub fn cmd_train(a: TrainArgs) -> Result<()> {
             // What the tuner chose; the rest came from the file defaults.
             defaulted(&a)
                 .into_iter()
-                .filter(|n| ["sigma", "eta_shift", "epochs", "eta_decay"].contains(&n.as_str()))
+                .filter(|n| {
+                    ["sigma", "eta_shift", "out_shift", "epochs", "eta_decay"].contains(&n.as_str())
+                })
                 .collect()
         } else {
             defaulted(&a)
@@ -211,6 +217,7 @@ fn refuse_changes(dir: &Path, a: &TrainArgs) -> Result<()> {
         ("--sigma", a.sigma.is_some()),
         ("--eta-mant", a.eta_mant.is_some()),
         ("--eta-shift", a.eta_shift.is_some()),
+        ("--out-shift", a.out_shift.is_some()),
         ("--batch", a.batch.is_some()),
         ("--seed", a.seed.is_some()),
         ("--tune", a.tune.is_some()),

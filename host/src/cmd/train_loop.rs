@@ -134,8 +134,13 @@ fn print_header(cfg: &RunConfig) {
     } else {
         String::new()
     };
+    let out = if cfg.estimator.exact_output() {
+        format!(", output eta 2^(11-{})", cfg.out_shift)
+    } else {
+        String::new()
+    };
     outln!(
-        "learning: {}, {}, sigma {}, eta {}*2^(4-{}) = {}{decay}, batch {}, {} epochs, seed {}{defaults}",
+        "learning: {}, {}, sigma {}, eta {}*2^(4-{}) = {}{out}{decay}, batch {}, {} epochs, seed {}{defaults}",
         cfg.estimator,
         cfg.loss,
         cfg.sigma,
@@ -215,6 +220,7 @@ fn hyper(cfg: &RunConfig) -> Hyper {
         eta_decay: cfg.eta_decay,
         batch: cfg.batch,
         seed: cfg.seed,
+        out_shift: cfg.out_shift,
     }
 }
 
