@@ -75,7 +75,6 @@ pub struct LossUnit {
     g_shift: DFF<Bits<8>>,
     g_target: DFF<bool>,
     g_mse: DFF<Bits<16>>,
-    g_clip: DFF<bool>,
     exp2: SyncROM<Bits<16>, 8>,
     log2: SyncROM<Bits<16>, 8>,
     term_valid: DFF<bool>,
@@ -168,7 +167,6 @@ impl LossUnit {
             g_shift: Default::default(),
             g_target: Default::default(),
             g_mse: Default::default(),
-            g_clip: Default::default(),
             exp2: exp2_table()
                 .into_iter()
                 .map(|v| bits::<16>(v as LiteralType))
@@ -258,8 +256,7 @@ impl Logic for LossUnit {
             g_live,
             g_shift,
             g_target,
-            g_mse,
-            g_clip
+            g_mse
         );
         // Logit store: written by the learner, read here in index order.
         self.z_store.write_clock.next = self.clock.val();
@@ -318,16 +315,14 @@ impl Logic for LossUnit {
         self.g_live.d.next = self.l_hi.val() < 16;
         self.g_shift.d.next = bit_cast::<8, 32>(self.l_hi.val());
         self.g_target.d.next = self.data_index.q.val() == self.target.val();
-        self.g_clip.d.next = false;
         if self.z_biased.val() >= self.clip_hi_at.val() {
             self.g_mse.d.next = 0x7FFF.into();
-            self.g_clip.d.next = true;
         } else if self.z_biased.val() < self.clip_lo_at.val() {
             self.g_mse.d.next = 0x8000.into();
-            self.g_clip.d.next = true;
         } else {
             self.g_mse.d.next = self.dz_scaled.val();
         }
+        self.exp_term.next = bit_cast::<32, 16>(self.exp2.data.val());
         // Stage B: p_k from the table, the write into the derivative store.
         self.p_k.next = 0.into();
         if self.g_live.q.val() {
@@ -350,7 +345,6 @@ impl Logic for LossUnit {
         }
         self.g_store.read_address.next = self.g_addr.val();
         self.g_data.next = self.g_store.read_data.val();
-        self.exp_term.next = bit_cast::<32, 16>(self.exp2.data.val());
         self.term_valid.d.next = (self.state.q.val() == Phase::Sum)
             & self.data_valid.q.val()
             & self.cross_entropy.val()
@@ -363,8 +357,13 @@ impl Logic for LossUnit {
         self.final_sum.next = self.sum.q.val() + self.pending_term.val();
 
         // Squared-error pipeline: error, square, accumulate.
-        // A clipped squared-error derivative counts as a saturation when it is written.
-        self.sat_reg.d.next = self.g_valid.q.val() & !self.cross_entropy.val() & self.g_clip.q.val();
+        // A clipped squared-error derivative pulses `sat` in the cycle it is written (the last
+        // one with `done`).
+        self.sat_reg.d.next = (self.state.q.val() == Phase::Grad)
+            & self.data_valid.q.val()
+            & !self.cross_entropy.val()
+            & ((self.z_biased.val() >= self.clip_hi_at.val())
+                | (self.z_biased.val() < self.clip_lo_at.val()));
         self.err_valid.d.next = false;
         self.err_signed.next = signed_cast(self.err.q.val());
         self.square_signed.next = self.err_signed.val() * self.err_signed.val();

@@ -212,6 +212,10 @@ pub struct Model {
     z: Vec<i16>,
     /// The loss unit's derivative store (hybrid): `dL/dz` of the `-` pass, Q.14.
     grad: Vec<i16>,
+    /// A fault for the mutation tests: `(k, bit)` flips bit `bit` of output `k`'s derivative
+    /// after every derivative sweep. `None` outside those tests.
+    #[doc(hidden)]
+    pub grad_fault: Option<(usize, u32)>,
 }
 
 /// Which way a pass perturbs.
@@ -239,6 +243,7 @@ impl Model {
             h_minus: vec![0; shape.n_hid],
             z: vec![0; shape.n_out],
             grad: vec![0; shape.n_out],
+            grad_fault: None,
         };
         m.seed(seed);
         m
@@ -431,6 +436,9 @@ impl Model {
         if p.estimator.exact_output() {
             self.tables
                 .grad(&self.z, target, p.loss, &mut self.grad, &mut sat);
+            if let Some((k, bit)) = self.grad_fault {
+                self.grad[k] ^= 1 << bit;
+            }
         }
         let dl = sat16(l_plus as i64 - l_minus as i64, &mut sat);
         let g = sat16(dl as i64 * p.eta_mant as i64, &mut sat) as i32;

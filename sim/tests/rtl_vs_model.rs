@@ -20,12 +20,33 @@ struct Case {
 
 /// Trains both on the same random samples; returns (saturations, cycles per sample).
 fn run<const AW: usize>(case: &Case) -> (u32, f64) {
+    run_with::<AW>(case, &Fault::None)
+}
+
+/// A deliberate one-bit difference between the two views (the mutation tests).
+enum Fault {
+    None,
+    /// The model's derivative of output 0 has this bit flipped.
+    Derivative(u32),
+    /// The RTL's out_shift register has its low bit flipped.
+    OutShift,
+    /// Feature 0 of every sample has its sign bit flipped on the RTL's side.
+    InputSign,
+}
+
+fn run_with<const AW: usize>(case: &Case, fault: &Fault) -> (u32, f64) {
     let shape = case.shape;
     let mut model = Model::new(shape, case.seed);
     let mut rtl = RtlLearner::<AW>::new(shape);
     rtl.seed(case.seed);
     model.params = case.params;
-    rtl.set_params(&case.params);
+    let mut rtl_params = case.params;
+    match fault {
+        Fault::Derivative(bit) => model.grad_fault = Some((0, *bit)),
+        Fault::OutShift => rtl_params.out_shift ^= 1,
+        Fault::None | Fault::InputSign => {}
+    }
+    rtl.set_params(&rtl_params);
     let w0: Vec<i16> = init_weights(shape, case.seed as u64)
         .iter()
         .map(|&w| (w as i32 * case.init_scale).clamp(-32768, 32767) as i16)
@@ -40,7 +61,11 @@ fn run<const AW: usize>(case: &Case) -> (u32, f64) {
         let x: Vec<u8> = (0..shape.n_in).map(|_| rng.gen()).collect();
         let t = rng.gen_range(0..shape.n_out);
         let lm = model.train(&x, t);
-        let lr = rtl.train(&x, t);
+        let mut xr = x.clone();
+        if let Fault::InputSign = fault {
+            xr[0] ^= 0x80;
+        }
+        let lr = rtl.train(&xr, t);
         train_cycles += rtl.last_op_cycles;
         let ctx = format!("{} {:?} sample {n}", shape, case.params);
         assert_eq!(lr, lm, "losses differ: {ctx}");
@@ -227,4 +252,37 @@ fn full_size_network_and_cycle_count() {
         cps <= bound * 1.10,
         "schedule more than 10 % above the bound"
     );
+}
+
+/// Each new path is covered: one flipped bit in it makes the comparison fail, and the failure
+/// names what differs.
+#[test]
+fn a_flipped_bit_in_a_new_path_fails_the_comparison() {
+    let case = Case {
+        shape: A,
+        params: params(Estimator::Hybrid, LossKind::CrossEntropy, 1),
+        samples: 40,
+        init_scale: 1,
+        seed: 5,
+    };
+    run_with::<6>(&case, &Fault::None);
+    for (fault, bit_name) in [
+        (Fault::Derivative(0), "derivative bit 0"),
+        (Fault::Derivative(15), "derivative sign bit"),
+        (Fault::OutShift, "out_shift bit 0"),
+        (Fault::InputSign, "input sign bit"),
+    ] {
+        let r = std::panic::catch_unwind(|| run_with::<6>(&case, &fault));
+        let msg = match r {
+            Ok(_) => panic!("a flipped {bit_name} went unnoticed"),
+            Err(e) => e
+                .downcast_ref::<String>()
+                .cloned()
+                .unwrap_or_default(),
+        };
+        assert!(
+            msg.contains("differ"),
+            "{bit_name}: the failure must say what differs: {msg}"
+        );
+    }
 }
