@@ -56,7 +56,7 @@ impl Backend for Model {
         Model::train(self, x, target);
         let shape = Model::shape(self);
         let applied = batched && self.counters.updates != updates;
-        shape.train_cycles()
+        shape.train_cycles_of(self.params.estimator)
             + if applied {
                 shape.batch_apply_cycles()
             } else {
