@@ -119,6 +119,7 @@ fn session(link: &mut Link, shape: Shape) -> (Vec<i16>, u64) {
         reseed: true,
         seed: 77,
         out_shift: 12,
+        momentum: 0,
     }))
     .unwrap();
     for _ in 0..3 {

@@ -364,6 +364,7 @@ fn build_session(config: &Config, epochs: u16) -> Session<'_> {
                 // Seed 0 (replaced by 1 for both generators) exercises the zero-seed path.
                 seed: if i == 0 { 0 } else { 8 },
                 out_shift: 0,
+                momentum: 0,
             }),
             &format!("set params, {tag}"),
         );

@@ -275,6 +275,10 @@ pub struct TrainParams {
     /// `eta_out = 2^(11 - out_shift)` in real units (`dW2 = -eta_out (dL/dz) h`). Unused by the
     /// other estimators.
     pub out_shift: u8,
+    /// Momentum, 0..=7: 0 off; `m > 0` keeps the accumulator as a velocity that decays by
+    /// `1 - 2^-m` at every apply instead of being zeroed (heavy ball; the effective step grows
+    /// by up to `2^m`). Needs the mini-batch accumulators.
+    pub momentum: u8,
 }
 
 impl Default for TrainParams {
@@ -287,6 +291,7 @@ impl Default for TrainParams {
             eta_shift: 8,
             batch: 1,
             out_shift: DEFAULT_OUT_SHIFT,
+            momentum: 0,
         }
     }
 }

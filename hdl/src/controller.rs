@@ -206,6 +206,7 @@ pub struct Controller<const AW: usize, const SA: usize> {
     p_wp: DFF<bool>,
     p_hybrid: DFF<bool>,
     p_out_shift: DFF<Bits<5>>,
+    p_momentum: DFF<Bits<3>>,
     p_ce: DFF<bool>,
     p_sigma: DFF<Bits<16>>,
     p_mant: DFF<Bits<8>>,
@@ -364,6 +365,7 @@ impl<const AW: usize, const SA: usize> Controller<AW, SA> {
             p_wp: Default::default(),
             p_hybrid: Default::default(),
             p_out_shift: Default::default(),
+            p_momentum: Default::default(),
             p_ce: Default::default(),
             p_sigma: Default::default(),
             p_mant: Default::default(),
@@ -477,6 +479,7 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
             p_wp,
             p_hybrid,
             p_out_shift,
+            p_momentum,
             p_ce,
             p_sigma,
             p_mant,
@@ -534,6 +537,7 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
         self.learner.estimator_wp.next = self.p_wp.q.val();
         self.learner.hybrid.next = self.p_hybrid.q.val();
         self.learner.out_shift.next = self.p_out_shift.q.val();
+        self.learner.momentum.next = self.p_momentum.q.val();
         self.learner.cross_entropy.next = self.p_ce.q.val();
         self.learner.sigma.next = self.p_sigma.q.val();
         self.learner.eta_mant.next = self.p_mant.q.val();
@@ -737,7 +741,7 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
                         }
                     }
                     5 => {
-                        if self.rx.len.val() == 14 {
+                        if self.rx.len.val() == 15 {
                             self.err_code.d.next = 5.into();
                             if self.rx.p0.val() > 2 {
                                 self.err_detail.d.next = 0.into();
@@ -753,6 +757,8 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
                                 self.err_detail.d.next = 8.into();
                             } else if self.rx.p13.val() > 31 {
                                 self.err_detail.d.next = 13.into();
+                            } else if self.rx.p14.val() > 7 {
+                                self.err_detail.d.next = 14.into();
                             } else {
                                 self.field_bad.d.next = false;
                             }
@@ -828,10 +834,16 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
                                 self.err_code.d.next = 3.into();
                                 self.err_detail.d.next = 1.into();
                                 self.exec.d.next = Exec::Error;
+                            } else if self.batch_limited.val() & (self.rx.p14.val() != 0) {
+                                // Momentum keeps its velocity in the accumulators.
+                                self.err_code.d.next = 3.into();
+                                self.err_detail.d.next = 0.into();
+                                self.exec.d.next = Exec::Error;
                             } else {
                                 self.p_wp.d.next = self.rx.p0.val() == 1;
                                 self.p_hybrid.d.next = self.rx.p0.val() == 2;
                                 self.p_out_shift.d.next = bit_cast::<5, 8>(self.rx.p13.val());
+                                self.p_momentum.d.next = bit_cast::<3, 8>(self.rx.p14.val());
                                 self.p_ce.d.next = self.rx.p1.val() == 1;
                                 self.p_sigma.d.next = self.p23.val();
                                 self.p_mant.d.next = self.rx.p4.val();
@@ -1142,6 +1154,7 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
                     self.p_wp.d.next = false;
                     self.p_hybrid.d.next = false;
                     self.p_out_shift.d.next = self.reset_out_shift.val();
+                    self.p_momentum.d.next = 0.into();
                     self.p_ce.d.next = true;
                     self.p_sigma.d.next = 256.into();
                     self.p_mant.d.next = 1.into();

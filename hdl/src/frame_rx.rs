@@ -1,6 +1,6 @@
 //! Frame receiver: COBS-decodes the byte stream into the packet buffer, checks the packet
 //! (docs/PROTOCOL.md section 2, in `zo_proto::decode_packet`'s order: COBS, short, length
-//! mismatch, too long, CRC) and captures the header and the first 14 payload bytes.
+//! mismatch, too long, CRC) and captures the header and the first 15 payload bytes.
 //!
 //! Contract: bytes arrive with `in_valid`. About two cycles after a frame's `0x00`, `done`
 //! pulses for one cycle with either `good` (the packet is in the buffer at 0..`count`, fields
@@ -52,6 +52,7 @@ pub struct FrameRx {
     pub p11: Signal<Out, Bits<8>>,
     pub p12: Signal<Out, Bits<8>>,
     pub p13: Signal<Out, Bits<8>>,
+    pub p14: Signal<Out, Bits<8>>,
     cobs_max: Constant<Bits<10>>,
     max_payload: Constant<Bits<16>>,
     decoder: CobsDecoder,
@@ -84,6 +85,7 @@ pub struct FrameRx {
     c11: DFF<Bits<8>>,
     c12: DFF<Bits<8>>,
     c13: DFF<Bits<8>>,
+    c14: DFF<Bits<8>>,
     len_field: Signal<Local, Bits<16>>,
     count_wide: Signal<Local, Bits<16>>,
     payload_count: Signal<Local, Bits<16>>,
@@ -120,6 +122,7 @@ impl Default for FrameRx {
             p11: Default::default(),
             p12: Default::default(),
             p13: Default::default(),
+            p14: Default::default(),
             cobs_max: Constant::new(COBS_MAX.to_bits()),
             max_payload: Constant::new(MAX_PAYLOAD.to_bits()),
             decoder: Default::default(),
@@ -152,6 +155,7 @@ impl Default for FrameRx {
             c11: Default::default(),
             c12: Default::default(),
             c13: Default::default(),
+            c14: Default::default(),
             len_field: Default::default(),
             count_wide: Default::default(),
             payload_count: Default::default(),
@@ -194,7 +198,8 @@ impl Logic for FrameRx {
             c10,
             c11,
             c12,
-            c13
+            c13,
+            c14
         );
         self.decoder.clock.next = self.clock.val();
         self.crc.clock.next = self.clock.val();
@@ -304,6 +309,9 @@ impl Logic for FrameRx {
             if self.count.q.val() == 17 {
                 self.c13.d.next = self.decoder.out_data.val();
             }
+            if self.count.q.val() == 18 {
+                self.c14.d.next = self.decoder.out_data.val();
+            }
         }
         self.len_field.next =
             (bit_cast::<16, 8>(self.b3.q.val()) << 8) | bit_cast::<16, 8>(self.b2.q.val());
@@ -358,5 +366,6 @@ impl Logic for FrameRx {
         self.p11.next = self.c11.q.val();
         self.p12.next = self.c12.q.val();
         self.p13.next = self.c13.q.val();
+        self.p14.next = self.c14.q.val();
     }
 }

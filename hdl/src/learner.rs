@@ -8,7 +8,9 @@
 //! only, the exact delta rule on the output layer with step shift `out_shift`),
 //! `cross_entropy` (0 squared error, 1 cross-entropy), `sigma` (Q.12), `eta_mant`,
 //! `eta_shift` (0..=31), `out_shift` (0..=31), `batch` (0 and 1 both mean "apply every
-//! sample").
+//! sample"), `momentum` (0..=7, 0 off: an apply leaves `A - (A >> m)` in the accumulator
+//! instead of 0; with batch 1 each weight accumulates, applies and decays in the update sweep;
+//! ignored by a build without accumulators).
 //!
 //! Strobes, honoured only while idle: `seed_load` restarts both generators from `seed` (a zero
 //! `seed` is first replaced by 1: noise from it, rounding from it `^ ROUND_SEED_XOR`);
@@ -74,6 +76,7 @@ pub struct Learner<const AW: usize> {
     pub estimator_wp: Signal<In, bool>,
     pub hybrid: Signal<In, bool>,
     pub out_shift: Signal<In, Bits<5>>,
+    pub momentum: Signal<In, Bits<3>>,
     pub cross_entropy: Signal<In, bool>,
     pub sigma: Signal<In, Bits<16>>,
     pub eta_mant: Signal<In, Bits<8>>,
@@ -221,6 +224,16 @@ pub struct Learner<const AW: usize> {
     s0_exact: Signal<Local, bool>,
     /// The step shift of the weight in S4.
     shift_now: Signal<Local, Bits<5>>,
+    /// Momentum is on (and the build has accumulators).
+    mom_on: Signal<Local, bool>,
+    /// Batch-1 momentum: the update sweep accumulates, rounds the velocity and decays it.
+    mom_fused: Signal<Local, bool>,
+    /// The velocity an apply (or a fused update) leaves: `v - (v >> m)`, arithmetic shift.
+    vel: Signal<Local, Bits<32>>,
+    vel_shr: Signal<Local, Bits<32>>,
+    vel_ones: Signal<Local, Bits<32>>,
+    vel_sext: Signal<Local, Bits<32>>,
+    vel_next: Signal<Local, Bits<32>>,
     batch_one: Signal<Local, bool>,
     fan_last: Signal<Local, Bits<8>>,
     row_last: Signal<Local, Bits<8>>,
@@ -318,6 +331,7 @@ impl<const AW: usize> Learner<AW> {
             estimator_wp: Default::default(),
             hybrid: Default::default(),
             out_shift: Default::default(),
+            momentum: Default::default(),
             cross_entropy: Default::default(),
             sigma: Default::default(),
             eta_mant: Default::default(),
@@ -441,6 +455,13 @@ impl<const AW: usize> Learner<AW> {
             node_pert: Default::default(),
             s0_exact: Default::default(),
             shift_now: Default::default(),
+            mom_on: Default::default(),
+            mom_fused: Default::default(),
+            vel: Default::default(),
+            vel_shr: Default::default(),
+            vel_ones: Default::default(),
+            vel_sext: Default::default(),
+            vel_next: Default::default(),
             batch_one: Default::default(),
             fan_last: Default::default(),
             row_last: Default::default(),
@@ -613,6 +634,8 @@ impl<const AW: usize> Logic for Learner<AW> {
             | self.s5_valid.q.val();
         self.node_pert.next = !self.estimator_wp.val();
         self.batch_one.next = (self.batch.val() < 2) | !self.has_batch.val();
+        self.mom_on.next = self.has_batch.val() & (self.momentum.val() != 0);
+        self.mom_fused.next = self.mom_on.val() & self.batch_one.val();
 
         // ---------------- S0: addresses and noise draw ----------------
         if self.layer.q.val() {
@@ -817,9 +840,24 @@ impl<const AW: usize> Logic for Learner<AW> {
         }
         if self.mode_apply.q.val() {
             self.to_round.next = self.s3_acc.val();
+        } else if self.mom_fused.val() {
+            self.to_round.next = self.a_new.val();
         } else {
             self.to_round.next = self.contribution.val();
         }
+        // The velocity left behind: v - (v >> m), the shift arithmetic (sign filled in).
+        if self.mode_apply.q.val() {
+            self.vel.next = self.s3_acc.val();
+        } else {
+            self.vel.next = self.a_new.val();
+        }
+        self.vel_ones.next = bits::<32>(0xFFFF_FFFFu64) >> self.momentum.val();
+        self.vel_sext.next = 0.into();
+        if self.vel.val().get_bit(31) {
+            self.vel_sext.next = !self.vel_ones.val();
+        }
+        self.vel_shr.next = (self.vel.val() >> self.momentum.val()) | self.vel_sext.val();
+        self.vel_next.next = self.vel.val() - self.vel_shr.val();
         self.to_round_neg.next = bits::<32>(0) - self.to_round.val();
         if self.to_round.val().get_bit(31) {
             self.s4_mag.d.next = self.to_round_neg.val();
@@ -829,7 +867,7 @@ impl<const AW: usize> Logic for Learner<AW> {
         self.s4_neg.d.next = self.to_round.val().get_bit(31);
         self.s4_sat.d.next = self.s3_valid.q.val()
             & self.mode_update.q.val()
-            & !self.batch_one.val()
+            & (!self.batch_one.val() | self.mom_fused.val())
             & self.a_ovf.val();
         self.s4_valid.d.next = self.s3_valid.q.val();
         self.s4_last.d.next = self.s3_last.q.val();
@@ -975,7 +1013,14 @@ impl<const AW: usize> Logic for Learner<AW> {
         if self.s3_valid.q.val() & self.has_batch.val() {
             if self.mode_apply.q.val() {
                 self.accumulators.write_enable.next = true;
-                self.accumulators.write_data.next = 0.into();
+                if self.mom_on.val() & !self.clear_only.q.val() {
+                    self.accumulators.write_data.next = self.vel_next.val();
+                } else {
+                    self.accumulators.write_data.next = 0.into();
+                }
+            } else if self.mode_update.q.val() & self.mom_fused.val() {
+                self.accumulators.write_enable.next = true;
+                self.accumulators.write_data.next = self.vel_next.val();
             } else if self.mode_update.q.val() & !self.batch_one.val() {
                 self.accumulators.write_enable.next = true;
             }
@@ -1012,8 +1057,10 @@ impl<const AW: usize> Logic for Learner<AW> {
         // ---------------- Loss unit ----------------
         self.loss.start.next = false;
         // The hybrid estimator's derivative comes from the `-` pass logits.
-        self.loss.grad.next =
-            self.hybrid.val() & self.node_pert.val() & self.pass_minus.q.val() & !self.pass_clean.q.val();
+        self.loss.grad.next = self.hybrid.val()
+            & self.node_pert.val()
+            & self.pass_minus.q.val()
+            & !self.pass_clean.q.val();
         self.loss.cross_entropy.next = self.cross_entropy.val();
         self.loss.target.next = self.target.val();
         self.loss.peek_addr.next = self.logit_addr.val();

@@ -228,6 +228,7 @@ fn main() {
         eta_shift: d.eta_shift,
         batch: d.batch,
         out_shift: zo_hdl::config::DEFAULT_OUT_SHIFT,
+        momentum: 0,
     };
     let _ = writeln!(
         md,

@@ -45,6 +45,7 @@ fn main() {
                     eta_shift,
                     batch,
                     out_shift: zo_hdl::config::DEFAULT_OUT_SHIFT,
+                    momentum: 0,
                 };
                 for e in 0..epochs {
                     m.seed(epoch_seed(seed, e));

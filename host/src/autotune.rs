@@ -143,13 +143,7 @@ pub fn choose(
         out_shifts: fixed.out_shift.map_or(full.out_shifts, |o| vec![o]),
     };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let r = tune::tune(
-        spec,
-        &grid,
-        (&fit.train_x, &fit.train_y),
-        val,
-        threads,
-    );
+    let r = tune::tune(spec, &grid, (&fit.train_x, &fit.train_y), val, threads);
     let choice = Choice {
         sigma: r.best.setting.sigma,
         eta_shift: r.best.setting.eta_shift,

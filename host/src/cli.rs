@@ -191,6 +191,10 @@ pub struct TrainArgs {
     /// [default: 15, or tuned].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=31), help_heading = "Learning")]
     pub out_shift: Option<u8>,
+    /// Momentum (0..=7; 0 off): the update keeps a velocity that decays by 1 - 2^-N per
+    /// apply; needs a build with mini-batch accumulators (virtual boards, ulx3s) [default: 0].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=7), help_heading = "Learning")]
+    pub momentum: Option<u8>,
     /// Samples per applied update (1..=65535) [default: 1].
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..), help_heading = "Learning")]
     pub batch: Option<u16>,

@@ -62,6 +62,9 @@ pub struct RunConfig {
     /// by the others; runs before it existed have the reset value).
     #[serde(default = "default_out_shift")]
     pub out_shift: u8,
+    /// Momentum register (0: off; runs before it existed had none).
+    #[serde(default)]
+    pub momentum: u8,
     pub batch: u16,
     pub epochs: u32,
     /// The step halves every this many epochs (0: never); runs before it existed had none.
@@ -99,6 +102,9 @@ impl RunConfig {
         }
         if self.out_shift > 31 {
             bail!("out_shift {} is outside 0..=31; {fix}", self.out_shift);
+        }
+        if self.momentum > 7 {
+            bail!("momentum {} is outside 0..=7; {fix}", self.momentum);
         }
         if self.batch == 0 {
             bail!("batch 0 is outside 1..=65535; {fix}");
@@ -173,6 +179,7 @@ pub struct Summary {
     pub eta_mant: u8,
     pub eta_shift: u8,
     pub out_shift: u8,
+    pub momentum: u8,
     pub batch: u16,
     /// The step halves every this many epochs (0: never).
     pub eta_decay: u32,
@@ -221,6 +228,7 @@ impl Summary {
             eta_mant: cfg.eta_mant,
             eta_shift: cfg.eta_shift,
             out_shift: cfg.out_shift,
+            momentum: cfg.momentum,
             batch: cfg.batch,
             eta_decay: cfg.eta_decay,
             tune: if cfg.tune.is_some() { "auto" } else { "off" }.into(),

@@ -37,6 +37,8 @@ pub struct Hyper {
     pub seed: u32,
     /// The hybrid estimator's output-layer step shift (decays with `eta_shift`).
     pub out_shift: u8,
+    /// Momentum register (0: off); needs a build with mini-batch accumulators.
+    pub momentum: u8,
 }
 
 /// What a session reports while it runs (the CLI prints it; the library never prints).
@@ -212,6 +214,12 @@ impl<'a> Trainer<'a> {
         let seed = epoch_seed(self.hyper.seed, epoch);
         let h = self.hyper;
         let link = self.conn.link();
+        if h.momentum > 0 {
+            // The velocity lives in the accumulators: RESET zeroes it (and keeps weights and
+            // samples), so every epoch starts from its checkpoint's weights alone, as the
+            // tuner's trials and a resumed or recovered run do.
+            link.command(&Request::Reset)?;
+        }
         link.command(&Request::SetParams(Params {
             estimator: h.estimator as u8,
             loss: h.loss as u8,
@@ -222,6 +230,7 @@ impl<'a> Trainer<'a> {
             reseed: true,
             seed,
             out_shift: eta_shift_at(h.out_shift, h.eta_decay, epoch),
+            momentum: h.momentum,
         }))?;
         let s = link.status()?;
         let expected = seed.max(1);

@@ -53,10 +53,7 @@ fn tuned_hybrid_run_is_the_winning_trial_bit_for_bit() {
 fn tuned_run_equals_trial(estimator: Estimator) {
     let dir = TempDir::new(&format!("tune-exact-{estimator}"));
     let csv = dir.write("rings.csv", rings_csv());
-    let (summary, cfg) = train(
-        &dir,
-        &["--dataset", &csv, "--estimator", estimator.name()],
-    );
+    let (summary, cfg) = train(&dir, &["--dataset", &csv, "--estimator", estimator.name()]);
     let t = &cfg["tune"];
     assert!(t.is_object(), "a data file is tuned by default: {cfg}");
     assert_eq!(summary["tune"], "auto");
@@ -96,6 +93,7 @@ fn tuned_run_equals_trial(estimator: Estimator) {
         seed: 1,
         max_epochs: epochs,
         decay_every: decay,
+        momentum: 0,
     };
     let m = train_schedule(
         &spec,

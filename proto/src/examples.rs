@@ -85,8 +85,8 @@ pub const VECTORS: &[(&str, &str, &str)] = &[
     ),
     (
         "SET_PARAMS reset defaults with reseed, seed 1, seq 2",
-        "05 02 0e 00 00 01 00 01 01 08 01 00 01 01 00 00 00 0f 37 9a",
-        "04 05 02 0e 01 02 01 05 01 01 08 01 03 01 01 01 01 04 0f 37 9a 00",
+        "05 02 0f 00 00 01 00 01 01 08 01 00 01 01 00 00 00 0f 00 cc 56",
+        "04 05 02 0f 01 02 01 05 01 01 08 01 03 01 01 01 01 02 0f 03 cc 56 00",
     ),
     (
         "TRAIN response (done), seq 3",

@@ -22,7 +22,7 @@ pub mod kind {
     /// response —.
     pub const LOAD_SAMPLES: u8 = 0x04;
     /// `SET_PARAMS`: `estimator:u8 loss:u8 sigma:u16 eta_mant:u8 eta_shift:u8 batch:u16
-    /// flags:u8 seed:u32 out_shift:u8`; response —.
+    /// flags:u8 seed:u32 out_shift:u8 momentum:u8`; response —.
     pub const SET_PARAMS: u8 = 0x05;
     /// `TRAIN`: `first:u16 count:u16 epochs:u16`; response — (the job starts).
     pub const TRAIN: u8 = 0x06;
@@ -101,10 +101,10 @@ pub struct Sample {
 
 /// The learner parameters of `SET_PARAMS`.
 ///
-/// Wire layout (14 bytes; offsets in brackets):
+/// Wire layout (15 bytes; offsets in brackets):
 /// `[0] estimator:u8 [1] loss:u8 [2] sigma:u16 [4] eta_mant:u8 [5] eta_shift:u8 [6] batch:u16
-/// [8] flags:u8 [9] seed:u32 [13] out_shift:u8`, where `flags` bit 0 is [`Params::reseed`]
-/// and the other bits are 0.
+/// [8] flags:u8 [9] seed:u32 [13] out_shift:u8 [14] momentum:u8`, where `flags` bit 0 is
+/// [`Params::reseed`] and the other bits are 0.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Params {
     /// 0 node perturbation ([`Params::ESTIMATOR_NP`]), 1 weight perturbation
@@ -130,6 +130,10 @@ pub struct Params {
     /// The output layer's step shift under the hybrid estimator, 0..=31:
     /// `eta_out = 2^(11 - out_shift)`. Kept, and unused, by the other estimators.
     pub out_shift: u8,
+    /// Momentum, 0..=7: 0 off; `m` keeps the mini-batch accumulator as a velocity that
+    /// decays by `1 - 2^-m` at every apply (with batch 1, at every sample). Needs the
+    /// accumulators (IDENTIFY `limits` bit 0 clear).
+    pub momentum: u8,
 }
 
 impl Params {
@@ -144,14 +148,15 @@ impl Params {
     /// `loss` value of cross-entropy.
     pub const LOSS_CROSS_ENTROPY: u8 = 1;
     /// Encoded length of the `SET_PARAMS` payload.
-    pub const LEN: usize = 14;
+    pub const LEN: usize = 15;
     /// `out_shift` after `RESET`: `eta_out = 2^(11 - 15) = 1/16`.
     pub const DEFAULT_OUT_SHIFT: u8 = 15;
 }
 
 impl Default for Params {
     /// The parameters a device has after `RESET`: NP, cross-entropy, sigma 256, eta_mant 1,
-    /// eta_shift 8, batch 1, out_shift 15; `reseed` false and `seed` 1 (RESET reseeds with 1).
+    /// eta_shift 8, batch 1, out_shift 15, momentum 0; `reseed` false and `seed` 1 (RESET
+    /// reseeds with 1).
     fn default() -> Self {
         Params {
             estimator: Params::ESTIMATOR_NP,
@@ -163,6 +168,7 @@ impl Default for Params {
             reseed: false,
             seed: 1,
             out_shift: Params::DEFAULT_OUT_SHIFT,
+            momentum: 0,
         }
     }
 }
@@ -177,7 +183,7 @@ impl Default for Params {
 /// | `ReadWeights` | 0x02 | `start:u16 count:u16` (count 1..=254, see [`MAX_READ_COUNT`]) |
 /// | `WriteWeights` | 0x03 | `start:u16 count:u16 w:i16[count]` (count 1..=252) |
 /// | `LoadSamples` | 0x04 | `start:u16 count:u16` then `count` × `label:u8 x:u8[n_in]` |
-/// | `SetParams` | 0x05 | [`Params`] (14 bytes) |
+/// | `SetParams` | 0x05 | [`Params`] (15 bytes) |
 /// | `Train` | 0x06 | `first:u16 count:u16 epochs:u16` |
 /// | `Evaluate` | 0x07 | `first:u16 count:u16` |
 /// | `Stop` | 0x08 | — |
@@ -210,7 +216,7 @@ pub enum Request {
         /// The samples; each must have `n_in` features.
         samples: Vec<Sample>,
     },
-    /// `SET_PARAMS` (0x05): the 14-byte [`Params`] layout.
+    /// `SET_PARAMS` (0x05): the 15-byte [`Params`] layout.
     SetParams(Params),
     /// `TRAIN` (0x06): `first:u16 count:u16 epochs:u16`.
     Train {
@@ -294,6 +300,15 @@ impl Identity {
             1
         } else {
             u16::MAX
+        }
+    }
+
+    /// The largest momentum the device accepts: 0 without accumulators.
+    pub fn max_momentum(&self) -> u8 {
+        if self.limits & Self::NO_BATCH != 0 {
+            0
+        } else {
+            7
         }
     }
 
@@ -703,6 +718,7 @@ impl Request {
                 out.push(u8::from(p.reseed));
                 put32(&mut out, p.seed);
                 out.push(p.out_shift);
+                out.push(p.momentum);
             }
             Request::Train {
                 first,
@@ -743,7 +759,8 @@ impl Request {
     /// - field values, else [`ProtoError::BadValue`] with the field's payload offset:
     ///   `READ_WEIGHTS` count 1..=254 (offset 2), `WRITE_WEIGHTS` count 1..=252 (offset 2),
     ///   `SET_PARAMS` estimator <= 2 (0), loss <= 1 (1), sigma <= 0x7FFF (2),
-    ///   eta_shift <= 31 (5), batch >= 1 (6), flags bits 1..=7 clear (8), out_shift <= 31 (13);
+    ///   eta_shift <= 31 (5), batch >= 1 (6), flags bits 1..=7 clear (8), out_shift <= 31 (13),
+    ///   momentum <= 7 (14);
     /// - the whole length (`4 + 2 * count`, `4 + count * (1 + n_in)`, `1 + n_in`), else
     ///   [`ProtoError::BadLength`].
     ///
@@ -831,6 +848,7 @@ impl Request {
                     reseed: rd8(p, 8) & 1 != 0,
                     seed: rd32(p, 9),
                     out_shift: rd8(p, 13),
+                    momentum: rd8(p, 14),
                 };
                 if params.estimator > Params::ESTIMATOR_HYBRID {
                     return Err(bad_value(kind, 0, "estimator (must be 0, 1 or 2)"));
@@ -852,6 +870,9 @@ impl Request {
                 }
                 if params.out_shift > 31 {
                     return Err(bad_value(kind, 13, "out_shift (must be 0..=31)"));
+                }
+                if params.momentum > 7 {
+                    return Err(bad_value(kind, 14, "momentum (must be 0..=7)"));
                 }
                 Ok(Request::SetParams(params))
             }

@@ -25,6 +25,7 @@ fn params(rng: &mut ChaCha8Rng) -> Params {
         reseed: rng.gen(),
         seed: rng.gen(),
         out_shift: rng.gen_range(0..=31),
+        momentum: rng.gen_range(0..=7),
     }
 }
 
@@ -263,10 +264,11 @@ fn kinds_and_layouts() {
         reseed: true,
         seed: 0x0A0B0C0D,
         out_shift: 17,
+        momentum: 3,
     });
     assert_eq!(
         sp.encode_payload(),
-        [1, 0, 0x34, 0x12, 5, 9, 0x02, 0x01, 1, 0x0D, 0x0C, 0x0B, 0x0A, 17]
+        [1, 0, 0x34, 0x12, 5, 9, 0x02, 0x01, 1, 0x0D, 0x0C, 0x0B, 0x0A, 17, 3]
     );
     assert_eq!(
         Request::Train {
@@ -349,7 +351,8 @@ fn request_field_values_are_validated() {
         (kind::SET_PARAMS, with(8, 2), (BadValue, 8)),
         (kind::SET_PARAMS, with(8, 0x81), (BadValue, 8)),
         (kind::SET_PARAMS, with(13, 32), (BadValue, 13)),
-        (kind::SET_PARAMS, good[..13].to_vec(), (BadLength, 0)),
+        (kind::SET_PARAMS, with(14, 8), (BadValue, 14)),
+        (kind::SET_PARAMS, good[..14].to_vec(), (BadLength, 0)),
         (kind::SET_PARAMS, [&good[..], &[0]].concat(), (BadLength, 0)),
         // Fixed lengths.
         (kind::TRAIN, vec![0; 5], (BadLength, 0)),
@@ -386,6 +389,7 @@ fn request_field_values_are_validated() {
     ok(kind::SET_PARAMS, &with(8, 0));
     ok(kind::SET_PARAMS, &with(0, 2));
     ok(kind::SET_PARAMS, &with(13, 31));
+    ok(kind::SET_PARAMS, &with(14, 7));
     ok(kind::LOAD_SAMPLES, &[0, 0, 0, 0]);
     ok(kind::LOAD_SAMPLES, &[0, 0, 1, 0, 9, 1, 2, 3]);
     ok(kind::INFER, &[9, 1, 2, 3]);
@@ -409,7 +413,7 @@ fn request_field_values_are_validated() {
 fn error_messages_name_the_problem() {
     let e = Request::decode(
         kind::SET_PARAMS,
-        &[0, 1, 0, 1, 1, 40, 1, 0, 0, 1, 0, 0, 0, 15],
+        &[0, 1, 0, 1, 1, 40, 1, 0, 0, 1, 0, 0, 0, 15, 0],
         3,
     )
     .unwrap_err();

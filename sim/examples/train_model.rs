@@ -60,6 +60,7 @@ fn main() -> ExitCode {
         eta_shift,
         batch: 1,
         out_shift: zo_hdl::config::DEFAULT_OUT_SHIFT,
+        momentum: 0,
     };
     println!(
         "{name} (one of {}): network {shape}, {:?}, {:?}",

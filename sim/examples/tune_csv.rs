@@ -22,7 +22,9 @@ fn main() {
         .unwrap()
         .into_dataset_with_classes(&train.class_names)
         .unwrap();
-    let est: Estimator = a.get(2).map_or(Estimator::NodePerturbation, |s| s.parse().unwrap());
+    let est: Estimator = a
+        .get(2)
+        .map_or(Estimator::NodePerturbation, |s| s.parse().unwrap());
     let loss = if a.get(3).map(String::as_str) == Some("mse") {
         LossKind::SquaredError
     } else {
@@ -70,6 +72,7 @@ fn main() {
         seed,
         max_epochs: horizon,
         decay_every: if decay { tune::decay_every(horizon) } else { 0 },
+        momentum: list("TUNE_MOMENTUM").map_or(0, |v| v[0] as u8),
     };
     let t0 = std::time::Instant::now();
     let outs: Vec<u8> = list("TUNE_OUTS").map_or(tune::Grid::full(est).out_shifts, |v| {

@@ -312,6 +312,10 @@ impl<B: Backend> Device<B> {
                 if p.batch > max_batch {
                     return Self::error(k, ErrorCode::OutOfRange, max_batch);
                 }
+                let max_momentum = self.identity().max_momentum();
+                if p.momentum > max_momentum {
+                    return Self::error(k, ErrorCode::OutOfRange, max_momentum as u16);
+                }
                 self.backend.set_params(&train_params(&p));
                 if p.reseed {
                     self.backend.seed(p.seed);
@@ -459,5 +463,6 @@ pub fn train_params(p: &Params) -> TrainParams {
         eta_shift: p.eta_shift,
         batch: p.batch,
         out_shift: p.out_shift,
+        momentum: p.momentum,
     }
 }

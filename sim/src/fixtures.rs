@@ -31,6 +31,7 @@ pub fn test_params(estimator: u8, loss: u8, batch: u16, seed: u32) -> Params {
         reseed: true,
         seed,
         out_shift: 13,
+        momentum: 0,
     }
 }
 

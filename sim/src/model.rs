@@ -140,7 +140,9 @@ impl LossTables {
             // S = sum 2^(z_k - max) in Q.15, each term from the table, shifted by the integer
             // part of the difference; log2(S) - 15 = (p - 15) + log2(mantissa), p = position of
             // the leading one.
-            LossKind::CrossEntropy => self.log2_sum(z, max) + (max as i32 - z[target] as i32) as u32,
+            LossKind::CrossEntropy => {
+                self.log2_sum(z, max) + (max as i32 - z[target] as i32) as u32
+            }
         };
         (loss, class)
     }
@@ -523,7 +525,18 @@ impl Model {
     /// Per-weight step of the update sweep: apply at once (batch 1) or accumulate.
     #[inline]
     fn update_weight(&mut self, addr: usize, c: i32) {
-        if self.params.batch <= 1 {
+        let m = self.params.momentum;
+        if self.params.batch <= 1 && m > 0 {
+            // Accumulate, apply and decay in one step: the velocity carries over.
+            let mut sat = self.counters.saturations;
+            let a = sat32(self.accum[addr] as i64 + c as i64, &mut sat);
+            self.counters.saturations = sat;
+            let d = self.round_step(a, self.shift_of(addr));
+            let mut sat = self.counters.saturations;
+            self.weights[addr] = sat16(self.weights[addr] as i64 - d, &mut sat);
+            self.counters.saturations = sat;
+            self.accum[addr] = a - (a >> m);
+        } else if self.params.batch <= 1 {
             let d = self.round_step(c, self.shift_of(addr));
             let mut sat = self.counters.saturations;
             self.weights[addr] = sat16(self.weights[addr] as i64 - d, &mut sat);
@@ -546,7 +559,8 @@ impl Model {
             let mut sat = self.counters.saturations;
             self.weights[addr] = sat16(self.weights[addr] as i64 - d, &mut sat);
             self.counters.saturations = sat;
-            self.accum[addr] = 0;
+            let m = self.params.momentum;
+            self.accum[addr] = if m > 0 { a - (a >> m) } else { 0 };
         }
         self.batch_pos = 0;
         self.counters.updates = self.counters.updates.wrapping_add(1);

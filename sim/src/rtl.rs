@@ -69,6 +69,7 @@ impl<const AW: usize> RtlLearner<AW> {
         u.estimator_wp.next = p.estimator == Estimator::WeightPerturbation;
         u.hybrid.next = p.estimator == Estimator::Hybrid;
         u.out_shift.next = (p.out_shift as u64).to_bits();
+        u.momentum.next = (p.momentum as u64).to_bits();
         u.cross_entropy.next = p.loss == LossKind::CrossEntropy;
         u.sigma.next = (p.sigma as u64).to_bits();
         u.eta_mant.next = (p.eta_mant as u64).to_bits();

@@ -51,6 +51,8 @@ pub struct TuneSpec {
     pub max_epochs: u32,
     /// The step halves every this many epochs (0: constant).
     pub decay_every: u32,
+    /// Momentum register (0: off).
+    pub momentum: u8,
 }
 
 /// The registers a trial chooses.
@@ -158,6 +160,7 @@ pub fn train_schedule(
             eta_shift: eta_shift_at(setting.eta_shift, spec.decay_every, e),
             batch: spec.batch,
             out_shift: eta_shift_at(setting.out_shift, spec.decay_every, e),
+            momentum: spec.momentum,
         };
         m.seed(epoch_seed(spec.seed, e));
         m.clear_accumulators();

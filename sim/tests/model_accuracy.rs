@@ -34,6 +34,7 @@ fn node_perturbation(sigma: u16, eta_shift: u8) -> TrainParams {
         eta_shift,
         batch: 1,
         out_shift: zo_hdl::config::DEFAULT_OUT_SHIFT,
+        momentum: 0,
     }
 }
 

@@ -32,6 +32,8 @@ enum Fault {
     OutShift,
     /// Feature 0 of every sample has its sign bit flipped on the RTL's side.
     InputSign,
+    /// The RTL's momentum register has its low bit flipped.
+    Momentum,
 }
 
 fn run_with<const AW: usize>(case: &Case, fault: &Fault) -> (u32, f64) {
@@ -44,6 +46,7 @@ fn run_with<const AW: usize>(case: &Case, fault: &Fault) -> (u32, f64) {
     match fault {
         Fault::Derivative(bit) => model.grad_fault = Some((0, *bit)),
         Fault::OutShift => rtl_params.out_shift ^= 1,
+        Fault::Momentum => rtl_params.momentum ^= 1,
         Fault::None | Fault::InputSign => {}
     }
     rtl.set_params(&rtl_params);
@@ -153,6 +156,29 @@ fn mini_batches_accumulate_and_apply() {
     matrix::<7>(B, 3);
 }
 
+/// Momentum (the accumulators as a velocity) for every estimator, batch 1 (fused update) and
+/// mini-batches (decay at apply), several decay shifts.
+#[test]
+fn momentum_agrees() {
+    for (estimator, loss, batch, momentum) in [
+        (Estimator::NodePerturbation, LossKind::CrossEntropy, 1, 3),
+        (Estimator::Hybrid, LossKind::CrossEntropy, 1, 1),
+        (Estimator::WeightPerturbation, LossKind::SquaredError, 1, 7),
+        (Estimator::Hybrid, LossKind::SquaredError, 3, 2),
+        (Estimator::NodePerturbation, LossKind::CrossEntropy, 4, 5),
+    ] {
+        let mut p = params(estimator, loss, batch);
+        p.momentum = momentum;
+        run::<7>(&Case {
+            shape: B,
+            params: p,
+            samples: 300,
+            init_scale: 1,
+            seed: 21,
+        });
+    }
+}
+
 #[test]
 fn saturating_runs_agree() {
     for (estimator, loss) in [
@@ -169,6 +195,8 @@ fn saturating_runs_agree() {
             p.eta_mant = 255;
             p.eta_shift = 0;
             p.out_shift = 0;
+            // A velocity that hardly decays saturates its accumulator.
+            p.momentum = if batch == 1 { 7 } else { 0 };
             let (sat, _) = run::<7>(&Case {
                 shape: B,
                 params: p,
@@ -260,7 +288,10 @@ fn full_size_network_and_cycle_count() {
 fn a_flipped_bit_in_a_new_path_fails_the_comparison() {
     let case = Case {
         shape: A,
-        params: params(Estimator::Hybrid, LossKind::CrossEntropy, 1),
+        params: TrainParams {
+            momentum: 2,
+            ..params(Estimator::Hybrid, LossKind::CrossEntropy, 1)
+        },
         samples: 40,
         init_scale: 1,
         seed: 5,
@@ -271,14 +302,12 @@ fn a_flipped_bit_in_a_new_path_fails_the_comparison() {
         (Fault::Derivative(15), "derivative sign bit"),
         (Fault::OutShift, "out_shift bit 0"),
         (Fault::InputSign, "input sign bit"),
+        (Fault::Momentum, "momentum bit 0"),
     ] {
         let r = std::panic::catch_unwind(|| run_with::<6>(&case, &fault));
         let msg = match r {
             Ok(_) => panic!("a flipped {bit_name} went unnoticed"),
-            Err(e) => e
-                .downcast_ref::<String>()
-                .cloned()
-                .unwrap_or_default(),
+            Err(e) => e.downcast_ref::<String>().cloned().unwrap_or_default(),
         };
         assert!(
             msg.contains("differ"),

@@ -132,6 +132,7 @@ fn summary(
         eta_mant: 0,
         eta_shift: 0,
         out_shift: 0,
+        momentum: 0,
         batch: 1,
         eta_decay: 0,
         tune: "off".into(),

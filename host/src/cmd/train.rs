@@ -3,7 +3,7 @@
 use super::train_loop::train_loop;
 use anyhow::{bail, Result};
 use std::path::{Path, PathBuf};
-use zo_hdl::config::{Estimator, LossKind, DEFAULT_OUT_SHIFT};
+use zo_hdl::config::{LossKind, DEFAULT_OUT_SHIFT};
 use zo_host::autotune;
 use zo_host::cli::{TrainArgs, TuneArg};
 use zo_host::connect::{Connection, DeviceKind, DEFAULT_SHAPE};
@@ -60,10 +60,12 @@ pub fn prepare(
 /// The settings the defaults filled in, by their config names.
 fn defaulted(a: &TrainArgs) -> Vec<String> {
     [
+        ("estimator", a.estimator.is_some()),
         ("sigma", a.sigma.is_some()),
         ("eta_mant", a.eta_mant.is_some()),
         ("eta_shift", a.eta_shift.is_some()),
         ("out_shift", a.out_shift.is_some()),
+        ("momentum", a.momentum.is_some()),
         ("batch", a.batch.is_some()),
         ("epochs", a.epochs.is_some()),
         ("eta_decay", a.eta_decay.is_some()),
@@ -113,9 +115,11 @@ pub fn cmd_train(a: TrainArgs) -> Result<()> {
     )?;
     let test_set = test.as_ref().map(|t| &t.0);
     let mut prepared = prepare(&ds, test_set, shape.n_in, test_fraction, seed)?;
-    let estimator = a.estimator.unwrap_or(Estimator::NodePerturbation);
+    let estimator = a.estimator.unwrap_or(d.estimator);
     let loss = a.loss.unwrap_or(LossKind::CrossEntropy);
     let batch = a.batch.unwrap_or(d.batch);
+    let momentum = a.momentum.unwrap_or(0);
+    check_limits(&conn, batch, momentum)?;
     let tuning = a.tune.unwrap_or(if info.builtin_name().is_some() {
         TuneArg::Off
     } else {
@@ -148,6 +152,7 @@ pub fn cmd_train(a: TrainArgs) -> Result<()> {
             seed,
             max_epochs,
             decay_every,
+            momentum,
         };
         let (c, r) = autotune::choose(&spec, fixed, &fit, (&val_x, &val_y));
         if !a.json {
@@ -176,6 +181,7 @@ pub fn cmd_train(a: TrainArgs) -> Result<()> {
         eta_shift: choice.eta_shift,
         eta: eta_mant as f64 * 2f64.powi(4 - choice.eta_shift as i32),
         out_shift: choice.out_shift,
+        momentum,
         batch,
         epochs: choice.epochs,
         eta_decay: choice.eta_decay,
@@ -196,7 +202,6 @@ pub fn cmd_train(a: TrainArgs) -> Result<()> {
         device: device_info(&conn),
         input: prepared.scaling.clone(),
     };
-    check_batch(&conn, cfg.batch)?;
     let dir = RunDir::create(&target)?;
     let init = init_weights(shape, seed as u64);
     train_loop(conn, cfg, prepared, dir, init, Vec::new(), &a)
@@ -218,6 +223,7 @@ fn refuse_changes(dir: &Path, a: &TrainArgs) -> Result<()> {
         ("--eta-mant", a.eta_mant.is_some()),
         ("--eta-shift", a.eta_shift.is_some()),
         ("--out-shift", a.out_shift.is_some()),
+        ("--momentum", a.momentum.is_some()),
         ("--batch", a.batch.is_some()),
         ("--seed", a.seed.is_some()),
         ("--tune", a.tune.is_some()),
@@ -308,7 +314,7 @@ fn train_resume(dir: &Path, a: TrainArgs) -> Result<()> {
             prepared.data.train_x.len()
         );
     }
-    check_batch(&conn, cfg.batch)?;
+    check_limits(&conn, cfg.batch, cfg.momentum)?;
     cfg.epochs = epochs;
     cfg.device = device_info(&conn);
     let rd = RunDir::reopen(dir, lock)?;
@@ -319,7 +325,17 @@ fn train_resume(dir: &Path, a: TrainArgs) -> Result<()> {
 
 /// Refuses a mini-batch the device cannot accumulate (builds without accumulators) or hold
 /// in its sample buffer, before anything is written.
-fn check_batch(conn: &Connection, batch: u16) -> Result<()> {
+/// The device's limits on the mini-batch and momentum, checked before anything is tuned or
+/// written.
+fn check_limits(conn: &Connection, batch: u16, momentum: u8) -> Result<()> {
+    if momentum > conn.identity.max_momentum() {
+        bail!(
+            "--momentum {momentum}: the {} build has no mini-batch accumulators (IDENTIFY \
+             limits), where momentum keeps its velocity; use --momentum 0, or a board built \
+             with them (ulx3s, a virtual board, or `cargo xtask synth --accumulators true`)",
+            conn.identity.name
+        );
+    }
     let max = conn.identity.max_batch();
     if batch > max {
         bail!(

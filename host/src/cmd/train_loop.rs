@@ -134,11 +134,14 @@ fn print_header(cfg: &RunConfig) {
     } else {
         String::new()
     };
-    let out = if cfg.estimator.exact_output() {
+    let mut out = if cfg.estimator.exact_output() {
         format!(", output eta 2^(11-{})", cfg.out_shift)
     } else {
         String::new()
     };
+    if cfg.momentum > 0 {
+        out += &format!(", momentum 1-2^-{}", cfg.momentum);
+    }
     outln!(
         "learning: {}, {}, sigma {}, eta {}*2^(4-{}) = {}{out}{decay}, batch {}, {} epochs, seed {}{defaults}",
         cfg.estimator,
@@ -221,6 +224,7 @@ fn hyper(cfg: &RunConfig) -> Hyper {
         batch: cfg.batch,
         seed: cfg.seed,
         out_shift: cfg.out_shift,
+        momentum: cfg.momentum,
     }
 }
 
