@@ -463,6 +463,30 @@ const CASES: &[Case] = &[
         &["--batch 4", "no mini-batch accumulators", "--batch 1"],
     ),
     case(
+        "momentum on a build without accumulators",
+        &["train", "--no-batch", "--momentum", "2"],
+        1,
+        &["--momentum 2", "no mini-batch accumulators", "--momentum 0"],
+    ),
+    case(
+        "momentum out of range",
+        &["train", "--momentum", "8"],
+        2,
+        &["--momentum"],
+    ),
+    case(
+        "out-shift out of range",
+        &["train", "--out-shift", "32"],
+        2,
+        &["--out-shift"],
+    ),
+    case(
+        "estimator unknown",
+        &["train", "--estimator", "sgd"],
+        2,
+        &["np", "wp", "hybrid"],
+    ),
+    case(
         "no-batch on a real port",
         &["info", "--port", "/dev/null", "--no-batch"],
         1,

@@ -50,10 +50,33 @@ fn tuned_hybrid_run_is_the_winning_trial_bit_for_bit() {
     tuned_run_equals_trial(Estimator::Hybrid);
 }
 
+/// Momentum keeps a velocity in the accumulators; each epoch of the device run starts from a
+/// zero velocity (RESET), as each epoch of a trial does.
+#[test]
+fn tuned_momentum_run_is_the_winning_trial_bit_for_bit() {
+    tuned_run_equals_trial_with(Estimator::Hybrid, 2);
+}
+
 fn tuned_run_equals_trial(estimator: Estimator) {
-    let dir = TempDir::new(&format!("tune-exact-{estimator}"));
+    tuned_run_equals_trial_with(estimator, 0);
+}
+
+fn tuned_run_equals_trial_with(estimator: Estimator, momentum: u8) {
+    let dir = TempDir::new(&format!("tune-exact-{estimator}-{momentum}"));
     let csv = dir.write("rings.csv", rings_csv());
-    let (summary, cfg) = train(&dir, &["--dataset", &csv, "--estimator", estimator.name()]);
+    let momentum_s = momentum.to_string();
+    let (summary, cfg) = train(
+        &dir,
+        &[
+            "--dataset",
+            &csv,
+            "--estimator",
+            estimator.name(),
+            "--momentum",
+            &momentum_s,
+        ],
+    );
+    assert_eq!(cfg["momentum"].as_u64(), Some(momentum as u64));
     let t = &cfg["tune"];
     assert!(t.is_object(), "a data file is tuned by default: {cfg}");
     assert_eq!(summary["tune"], "auto");
@@ -93,7 +116,7 @@ fn tuned_run_equals_trial(estimator: Estimator) {
         seed: 1,
         max_epochs: epochs,
         decay_every: decay,
-        momentum: 0,
+        momentum,
     };
     let m = train_schedule(
         &spec,
