@@ -561,6 +561,8 @@ fn a_196_input_network_runs_on_the_model_and_the_rtl_board() {
     assert_eq!(v["shape"], "196-32-10");
     assert_eq!(v["weights_sha256"], r["weights_sha256"]);
     assert_eq!(v["device_cycles"], r["device_cycles"]);
-    // 3 W + 4 n_out + 45 with W = 32*197 + 10*33 = 6634.
-    assert_eq!(r["cycles_per_sample"].as_f64(), Some(19_987.0));
+    // 3 W + 4 n_out + 45 with W = 32*197 + 10*33 = 6634, and n_out + 2 for the derivative
+    // sweep of the hybrid estimator (the default for files).
+    assert_eq!(v["estimator"], "hybrid");
+    assert_eq!(r["cycles_per_sample"].as_f64(), Some(19_987.0 + 12.0));
 }
