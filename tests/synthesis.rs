@@ -31,6 +31,7 @@ fn default_build_fits_and_meets_timing(board: &Board, pll: bool, min_bitstream: 
         shape: None,
         capacity: None,
         batch_accumulators: None,
+        exact_output: None,
         out: out_dir("synthesis"),
     })
     .expect("the flow runs");
@@ -39,6 +40,7 @@ fn default_build_fits_and_meets_timing(board: &Board, pll: bool, min_bitstream: 
     assert_eq!(defaults.shape, Shape::new(64, 32, 10));
     assert_eq!(report["sample_capacity"], defaults.capacity);
     assert_eq!(report["batch_accumulators"], defaults.batch_accumulators);
+    assert_eq!(report["exact_output"], defaults.exact_output);
     let lc = &report["utilization"]["ICESTORM_LC"];
     assert!(lc["used"].as_u64().unwrap() <= lc["available"].as_u64().unwrap());
     let plls = report["utilization"]["ICESTORM_PLL"]["used"]
@@ -95,6 +97,7 @@ fn a_build_that_cannot_fit_fails_and_leaves_no_bitstream() {
         shape: Some(Shape::new(250, 16, 4)),
         capacity: Some(4),
         batch_accumulators: Some(true),
+        exact_output: None,
         out: out.clone(),
     })
     .expect("the flow runs");

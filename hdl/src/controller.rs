@@ -36,6 +36,9 @@ pub struct ControllerInfo {
     /// Whether the learner has its mini-batch accumulators (one 32-bit word per weight);
     /// builds without them take batch 1 only (IDENTIFY `limits`, docs/PROTOCOL.md 4.1).
     pub batch_accumulators: bool,
+    /// Whether the learner has the hybrid estimator's exact output layer (the loss unit's
+    /// derivative sweep); builds without it take estimators 0 and 1 only (IDENTIFY `limits`).
+    pub exact_output: bool,
 }
 
 impl Default for ControllerInfo {
@@ -47,6 +50,7 @@ impl Default for ControllerInfo {
             build_id: 1,
             sample_capacity: 2048,
             batch_accumulators: true,
+            exact_output: true,
         }
     }
 }
@@ -68,6 +72,10 @@ pub fn identity(shape: Shape, info: &ControllerInfo) -> Identity {
             0
         } else {
             Identity::NO_BATCH
+        } | if info.exact_output {
+            0
+        } else {
+            Identity::NO_HYBRID
         },
         clock_hz: info.clock_hz,
         baud: info.baud,
@@ -156,6 +164,7 @@ pub struct Controller<const AW: usize, const SA: usize> {
     op_apply: Constant<Bits<2>>,
     op_clear: Constant<Bits<2>>,
     batch_limited: Constant<bool>,
+    hybrid_limited: Constant<bool>,
     reset_out_shift: Constant<Bits<5>>,
 
     rx: FrameRx,
@@ -321,12 +330,9 @@ impl<const AW: usize, const SA: usize> Controller<AW, SA> {
             op_clear: Constant::new((Op::ClearAccumulators as usize).to_bits()),
             rx: Default::default(),
             tx: Default::default(),
-            learner: if info.batch_accumulators {
-                Learner::new(shape)
-            } else {
-                Learner::without_batch(shape)
-            },
+            learner: Learner::with_features(shape, info.batch_accumulators, info.exact_output),
             batch_limited: Constant::new(!info.batch_accumulators),
+            hybrid_limited: Constant::new(!info.exact_output),
             reset_out_shift: Constant::new((DEFAULT_OUT_SHIFT as u64).to_bits()),
             samples: SinglePortRam::new(needed),
             id_rom: id.into_iter().map(|b| bits::<8>(b as LiteralType)).into(),
@@ -838,6 +844,11 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
                                 // Momentum keeps its velocity in the accumulators.
                                 self.err_code.d.next = 3.into();
                                 self.err_detail.d.next = 0.into();
+                                self.exec.d.next = Exec::Error;
+                            } else if self.hybrid_limited.val() & (self.rx.p0.val() == 2) {
+                                // A build without the exact output layer.
+                                self.err_code.d.next = 3.into();
+                                self.err_detail.d.next = 1.into();
                                 self.exec.d.next = Exec::Error;
                             } else {
                                 self.p_wp.d.next = self.rx.p0.val() == 1;

@@ -113,6 +113,7 @@ pub struct Learner<const AW: usize> {
 
     // Elaboration constants.
     has_batch: Constant<bool>,
+    has_exact: Constant<bool>,
     n_in: Constant<Bits<8>>,
     last_hidden: Constant<Bits<8>>,
     n_hid: Constant<Bits<8>>,
@@ -220,6 +221,8 @@ pub struct Learner<const AW: usize> {
     seed_nz: Signal<Local, Bits<32>>,
     pipe_busy: Signal<Local, bool>,
     node_pert: Signal<Local, bool>,
+    /// The hybrid estimator is selected and built in.
+    hybrid_on: Signal<Local, bool>,
     /// The layer in S0 is the hybrid estimator's exact output layer (no noise, own step).
     s0_exact: Signal<Local, bool>,
     /// The step shift of the weight in S4.
@@ -308,17 +311,21 @@ impl<const AW: usize> Learner<AW> {
     /// A learner for `shape`; panics (at elaboration) when the shape does not fit `AW` or the
     /// accumulator bound.
     pub fn new(shape: Shape) -> Self {
-        Self::build(shape, true)
+        Self::with_features(shape, true, true)
     }
 
     /// A learner without mini-batch accumulators (one 32-bit word per weight less of block
     /// RAM): every sample is applied at once whatever `batch` says, and the `Apply` op finds
     /// nothing to apply. The protocol engine refuses batch sizes above 1 for such a build.
     pub fn without_batch(shape: Shape) -> Self {
-        Self::build(shape, false)
+        Self::with_features(shape, false, true)
     }
 
-    fn build(shape: Shape, has_batch: bool) -> Self {
+    /// A learner with or without the mini-batch accumulators (see [`Self::without_batch`])
+    /// and the hybrid estimator's exact output layer (the loss unit's derivative sweep and
+    /// its store; about 200 iCE40 logic cells). Without it the `hybrid` register is ignored
+    /// and the protocol engine refuses the estimator.
+    pub fn with_features(shape: Shape, has_batch: bool, has_exact: bool) -> Self {
         assert!(
             AW <= 13,
             "the per-operation counters assume at most 2^13 weights"
@@ -363,6 +370,7 @@ impl<const AW: usize> Learner<AW> {
             probe_seed: Default::default(),
             batch_pos: Default::default(),
             has_batch: Constant::new(has_batch),
+            has_exact: Constant::new(has_exact),
             n_in: Constant::new(shape.n_in.to_bits()),
             last_hidden: Constant::new((shape.n_hid - 1).to_bits()),
             n_hid: Constant::new(shape.n_hid.to_bits()),
@@ -378,7 +386,7 @@ impl<const AW: usize> Learner<AW> {
             h_minus: SizedRam::new(shape.n_hid + 1),
             noise: Default::default(),
             rounding: Default::default(),
-            loss: LossUnit::new(shape.n_out),
+            loss: LossUnit::with_derivative(shape.n_out, has_exact),
             phase: Default::default(),
             op_reg: Default::default(),
             pass_minus: Default::default(),
@@ -453,6 +461,7 @@ impl<const AW: usize> Learner<AW> {
             idle: Default::default(),
             pipe_busy: Default::default(),
             node_pert: Default::default(),
+            hybrid_on: Default::default(),
             s0_exact: Default::default(),
             shift_now: Default::default(),
             mom_on: Default::default(),
@@ -633,6 +642,7 @@ impl<const AW: usize> Logic for Learner<AW> {
             | self.s4_valid.q.val()
             | self.s5_valid.q.val();
         self.node_pert.next = !self.estimator_wp.val();
+        self.hybrid_on.next = self.hybrid.val() & self.has_exact.val() & self.node_pert.val();
         self.batch_one.next = (self.batch.val() < 2) | !self.has_batch.val();
         self.mom_on.next = self.has_batch.val() & (self.momentum.val() != 0);
         self.mom_fused.next = self.mom_on.val() & self.batch_one.val();
@@ -649,7 +659,7 @@ impl<const AW: usize> Logic for Learner<AW> {
         self.s0_last.next = self.col.q.val() == self.fan_last.val();
         // NP draws one bit per unit (at its first weight), WP one per weight; no noise in a clean
         // pass or an apply sweep.
-        self.s0_exact.next = self.hybrid.val() & self.node_pert.val() & self.layer.q.val();
+        self.s0_exact.next = self.hybrid_on.val() & self.layer.q.val();
         self.s0_draw.next = false;
         if self.issuing.q.val() & !self.pass_clean.q.val() & !self.mode_apply.q.val() {
             if self.node_pert.val() {
@@ -779,7 +789,7 @@ impl<const AW: usize> Logic for Learner<AW> {
         }
         self.s2_sat.d.next = false;
         if self.mode_update.q.val() {
-            if self.hybrid.val() & self.node_pert.val() & self.s1_layer.q.val() {
+            if self.hybrid_on.val() & self.s1_layer.q.val() {
                 self.mult_a.d.next = self.loss.g_data.val();
             } else {
                 self.mult_a.d.next = self.step.q.val();
@@ -883,7 +893,7 @@ impl<const AW: usize> Logic for Learner<AW> {
         self.pre_act.d.next = self.acc.q.val();
         if self.node_pert.val()
             & !self.pass_clean.q.val()
-            & !(self.hybrid.val() & self.s4_layer.q.val())
+            & !(self.hybrid_on.val() & self.s4_layer.q.val())
         {
             if self.s4_sign.q.val() {
                 self.pre_act.d.next = self.acc.q.val() + self.noise_up.val();
@@ -892,7 +902,7 @@ impl<const AW: usize> Logic for Learner<AW> {
             }
         }
         self.shift_now.next = self.eta_shift.val();
-        if self.hybrid.val() & self.node_pert.val() & self.s4_layer.q.val() {
+        if self.hybrid_on.val() & self.s4_layer.q.val() {
             self.shift_now.next = self.out_shift.val();
         }
         self.mask_one.next = bits::<32>(1) << self.shift_now.val();
@@ -1057,10 +1067,8 @@ impl<const AW: usize> Logic for Learner<AW> {
         // ---------------- Loss unit ----------------
         self.loss.start.next = false;
         // The hybrid estimator's derivative comes from the `-` pass logits.
-        self.loss.grad.next = self.hybrid.val()
-            & self.node_pert.val()
-            & self.pass_minus.q.val()
-            & !self.pass_clean.q.val();
+        self.loss.grad.next =
+            self.hybrid_on.val() & self.pass_minus.q.val() & !self.pass_clean.q.val();
         self.loss.cross_entropy.next = self.cross_entropy.val();
         self.loss.target.next = self.target.val();
         self.loss.peek_addr.next = self.logit_addr.val();

@@ -67,12 +67,11 @@ pub struct LossUnit {
     grad_one: Constant<Bits<16>>,
     z_store: SizedRam<Bits<16>, 8>,
     g_store: SizedRam<Bits<16>, 8>,
+    has_grad: Constant<bool>,
     grad_mode: DFF<bool>,
-    base: DFF<Bits<32>>,
+    base: DFF<Bits<16>>,
     g_valid: DFF<bool>,
     g_index: DFF<Bits<8>>,
-    g_live: DFF<bool>,
-    g_shift: DFF<Bits<8>>,
     g_target: DFF<bool>,
     g_mse: DFF<Bits<16>>,
     exp2: SyncROM<Bits<16>, 8>,
@@ -113,23 +112,35 @@ pub struct LossUnit {
     margin: Signal<Local, Bits<16>>,
     margin_wide: Signal<Local, Bits<32>>,
     base_next: Signal<Local, Bits<32>>,
-    diff_wide: Signal<Local, Bits<32>>,
-    l_k: Signal<Local, Bits<32>>,
-    l_hi: Signal<Local, Bits<32>>,
+    base_wide: Signal<Local, Bits<24>>,
+    diff_wide: Signal<Local, Bits<24>>,
+    l_k: Signal<Local, Bits<24>>,
+    l_hi: Signal<Local, Bits<24>>,
     t_k: Signal<Local, Bits<16>>,
-    clip_hi_at: Signal<Local, Bits<16>>,
-    clip_lo_at: Signal<Local, Bits<16>>,
-    dz: Signal<Local, Bits<16>>,
+    z17: Signal<Local, Bits<17>>,
+    t17: Signal<Local, Bits<17>>,
+    dzb: Signal<Local, Bits<17>>,
+    d17: Signal<Local, Bits<17>>,
+    d_mid: Signal<Local, Bits<17>>,
+    d_mid8: Signal<Local, Bits<8>>,
+    d_shl: Signal<Local, Bits<17>>,
+    clip_hi: Signal<Local, bool>,
+    clip_lo: Signal<Local, bool>,
     dz_scaled: Signal<Local, Bits<16>>,
-    p_k: Signal<Local, Bits<32>>,
     p_half: Signal<Local, Bits<32>>,
     p_half16: Signal<Local, Bits<16>>,
     e_ce: Signal<Local, Bits<16>>,
 }
 
 impl LossUnit {
-    /// A loss unit for `n_out` logits (2..=254).
+    /// A loss unit for `n_out` logits (2..=254), with the derivative sweep.
     pub fn new(n_out: usize) -> Self {
+        Self::with_derivative(n_out, true)
+    }
+
+    /// A loss unit with or without the derivative sweep and its store (without: `grad` is
+    /// ignored and `g_data` reads 0).
+    pub fn with_derivative(n_out: usize, derivative: bool) -> Self {
         assert!(
             (2..=254).contains(&n_out),
             "the loss unit needs 2..=254 outputs"
@@ -158,13 +169,12 @@ impl LossUnit {
             grad_one: Constant::new((GRAD_ONE as usize).to_bits()),
             // One word more than the outputs: the read sequencer runs one address ahead.
             z_store: SizedRam::new(n_out + 1),
-            g_store: SizedRam::new(n_out + 1),
+            g_store: SizedRam::new(if derivative { n_out + 1 } else { 1 }),
+            has_grad: Constant::new(derivative),
             grad_mode: Default::default(),
             base: Default::default(),
             g_valid: Default::default(),
             g_index: Default::default(),
-            g_live: Default::default(),
-            g_shift: Default::default(),
             g_target: Default::default(),
             g_mse: Default::default(),
             exp2: exp2_table()
@@ -210,15 +220,21 @@ impl LossUnit {
             margin: Default::default(),
             margin_wide: Default::default(),
             base_next: Default::default(),
+            base_wide: Default::default(),
             diff_wide: Default::default(),
             l_k: Default::default(),
             l_hi: Default::default(),
             t_k: Default::default(),
-            clip_hi_at: Default::default(),
-            clip_lo_at: Default::default(),
-            dz: Default::default(),
+            z17: Default::default(),
+            t17: Default::default(),
+            dzb: Default::default(),
+            d17: Default::default(),
+            d_mid: Default::default(),
+            d_mid8: Default::default(),
+            d_shl: Default::default(),
+            clip_hi: Default::default(),
+            clip_lo: Default::default(),
             dz_scaled: Default::default(),
-            p_k: Default::default(),
             p_half: Default::default(),
             p_half16: Default::default(),
             e_ce: Default::default(),
@@ -253,8 +269,6 @@ impl Logic for LossUnit {
             base,
             g_valid,
             g_index,
-            g_live,
-            g_shift,
             g_target,
             g_mse
         );
@@ -291,13 +305,14 @@ impl Logic for LossUnit {
         // logit is read, and the last one is folded in while the sum is normalised.
         self.exp2.clock.next = self.clock.val();
         self.log2.clock.next = self.clock.val();
-        // Derivative sweep, stage A (the logit's data cycle): -log2 p_k and its table address;
-        // the squared-error derivative with its clip, decided on the biased logit.
-        self.diff_wide.next = bit_cast::<32, 16>(self.diff.val());
-        self.l_k.next = self.base.q.val() + self.diff_wide.val();
+        // Derivative sweep, stage A (the logit's data cycle): -log2 p_k and its table address,
+        // and the squared-error derivative with its clip.
+        self.base_wide.next = bit_cast::<24, 16>(self.base.q.val());
+        self.diff_wide.next = bit_cast::<24, 16>(self.diff.val());
+        self.l_k.next = self.base_wide.val() + self.diff_wide.val();
         self.l_hi.next = self.l_k.val() >> 8;
         if self.state.q.val() == Phase::Grad {
-            self.exp2.address.next = bit_cast::<8, 32>(self.l_k.val());
+            self.exp2.address.next = bit_cast::<8, 24>(self.l_k.val());
         } else {
             self.exp2.address.next = bit_cast::<8, 16>(self.diff.val());
         }
@@ -305,30 +320,46 @@ impl Logic for LossUnit {
         if self.data_index.q.val() == self.target.val() {
             self.t_k.next = self.one_hot.val();
         }
-        // z - t >= 256 clips high, z - t < -256 low (biased: z + 32768).
-        self.clip_hi_at.next = self.t_k.val() + 33024;
-        self.clip_lo_at.next = self.t_k.val() + 32512;
-        self.dz.next = self.z_biased.val() - self.t_k.val();
-        self.dz_scaled.next = self.dz.val() << 7;
+        // d = z - t in 17 bits (z from offset binary); it clips when |d * 128| needs more than
+        // 16 bits: d >= 256 or d < -256.
+        self.z17.next = bit_cast::<17, 16>(self.z_biased.val());
+        self.t17.next = bit_cast::<17, 16>(self.t_k.val());
+        self.dzb.next = self.z17.val() - self.t17.val();
+        self.d17.next = self.dzb.val() - 0x8000;
+        self.d_mid.next = self.d17.val() >> 8;
+        self.d_mid8.next = bit_cast::<8, 17>(self.d_mid.val());
+        self.d_shl.next = self.d17.val() << 7;
+        self.dz_scaled.next = bit_cast::<16, 17>(self.d_shl.val());
+        self.clip_hi.next = !self.d17.val().get_bit(16) & (self.d_mid8.val() != 0);
+        self.clip_lo.next = self.d17.val().get_bit(16) & (self.d_mid8.val() != 0xFF);
         self.g_valid.d.next = (self.state.q.val() == Phase::Grad) & self.data_valid.q.val();
         self.g_index.d.next = self.data_index.q.val();
-        self.g_live.d.next = self.l_hi.val() < 16;
-        self.g_shift.d.next = bit_cast::<8, 32>(self.l_hi.val());
         self.g_target.d.next = self.data_index.q.val() == self.target.val();
-        if self.z_biased.val() >= self.clip_hi_at.val() {
+        if self.clip_hi.val() {
             self.g_mse.d.next = 0x7FFF.into();
-        } else if self.z_biased.val() < self.clip_lo_at.val() {
+        } else if self.clip_lo.val() {
             self.g_mse.d.next = 0x8000.into();
         } else {
             self.g_mse.d.next = self.dz_scaled.val();
         }
         self.exp_term.next = bit_cast::<32, 16>(self.exp2.data.val());
-        // Stage B: p_k from the table, the write into the derivative store.
-        self.p_k.next = 0.into();
-        if self.g_live.q.val() {
-            self.p_k.next = self.exp_term.val() >> self.g_shift.q.val();
+        // One shifter serves the sum's terms and the derivative's probabilities: a term is
+        // EXP2[f] >> q, and p_k = EXP2[L_k & 255] >> (L_k >> 8), 0 from a shift of 16.
+        self.term_valid.d.next = false;
+        self.term_shift.d.next = self.diff_int.val();
+        if self.state.q.val() == Phase::Grad {
+            self.term_valid.d.next = self.data_valid.q.val() & (self.l_hi.val() < 16);
+            self.term_shift.d.next = bit_cast::<16, 24>(self.l_hi.val());
+        } else if self.state.q.val() == Phase::Sum {
+            self.term_valid.d.next =
+                self.data_valid.q.val() & self.cross_entropy.val() & (self.diff_int.val() < 16);
         }
-        self.p_half.next = self.p_k.val() >> 1;
+        self.pending_term.next = 0.into();
+        if self.term_valid.q.val() {
+            self.pending_term.next = self.exp_term.val() >> self.term_shift.q.val();
+        }
+        // Stage B: p_k / 2 - t_k, the write into the derivative store.
+        self.p_half.next = self.pending_term.val() >> 1;
         self.p_half16.next = bit_cast::<16, 32>(self.p_half.val());
         self.e_ce.next = self.p_half16.val();
         if self.g_target.q.val() {
@@ -337,23 +368,19 @@ impl Logic for LossUnit {
         self.g_store.write_clock.next = self.clock.val();
         self.g_store.read_clock.next = self.clock.val();
         self.g_store.write_address.next = self.g_index.q.val();
-        self.g_store.write_enable.next = self.g_valid.q.val();
+        self.g_store.write_enable.next = self.g_valid.q.val() & self.has_grad.val();
         if self.cross_entropy.val() {
             self.g_store.write_data.next = self.e_ce.val();
         } else {
             self.g_store.write_data.next = self.g_mse.q.val();
         }
-        self.g_store.read_address.next = self.g_addr.val();
-        self.g_data.next = self.g_store.read_data.val();
-        self.term_valid.d.next = (self.state.q.val() == Phase::Sum)
-            & self.data_valid.q.val()
-            & self.cross_entropy.val()
-            & (self.diff_int.val() < 16);
-        self.term_shift.d.next = self.diff_int.val();
-        self.pending_term.next = 0.into();
-        if self.term_valid.q.val() {
-            self.pending_term.next = self.exp_term.val() >> self.term_shift.q.val();
+        // Without the derivative the one-word stand-in is always read at 0 (never unknown).
+        if self.has_grad.val() {
+            self.g_store.read_address.next = self.g_addr.val();
+        } else {
+            self.g_store.read_address.next = 0.into();
         }
+        self.g_data.next = self.g_store.read_data.val();
         self.final_sum.next = self.sum.q.val() + self.pending_term.val();
 
         // Squared-error pipeline: error, square, accumulate.
@@ -362,8 +389,7 @@ impl Logic for LossUnit {
         self.sat_reg.d.next = (self.state.q.val() == Phase::Grad)
             & self.data_valid.q.val()
             & !self.cross_entropy.val()
-            & ((self.z_biased.val() >= self.clip_hi_at.val())
-                | (self.z_biased.val() < self.clip_lo_at.val()));
+            & (self.clip_hi.val() | self.clip_lo.val());
         self.err_valid.d.next = false;
         self.err_signed.next = signed_cast(self.err.q.val());
         self.square_signed.next = self.err_signed.val() * self.err_signed.val();
@@ -412,7 +438,7 @@ impl Logic for LossUnit {
         match self.state.q.val() {
             Phase::Idle => {
                 if self.start.val() {
-                    self.grad_mode.d.next = self.grad.val();
+                    self.grad_mode.d.next = self.grad.val() & self.has_grad.val();
                     self.state.d.next = Phase::Max;
                     self.read_index.d.next = 0.into();
                     self.sum.d.next = 0.into();
@@ -479,7 +505,7 @@ impl Logic for LossUnit {
             }
             Phase::Fin => {
                 self.loss_reg.d.next = self.ce_loss.val();
-                self.base.d.next = self.base_next.val();
+                self.base.d.next = bit_cast::<16, 32>(self.base_next.val());
                 if self.grad_mode.q.val() {
                     self.read_index.d.next = 0.into();
                     self.state.d.next = Phase::Grad;

@@ -102,6 +102,10 @@ pub struct ConnectArgs {
     /// iCE40 boards' default builds): it takes batch 1 only.
     #[arg(long)]
     pub no_batch: bool,
+    /// Make the virtual board behave like a build without the exact output layer (the iCE40
+    /// boards' default builds): it takes estimators np and wp only.
+    #[arg(long)]
+    pub no_hybrid: bool,
     /// Set by main when the port came from ZO_PORT rather than the command line.
     #[arg(skip)]
     pub port_from_env: bool,

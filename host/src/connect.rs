@@ -83,8 +83,13 @@ impl Connection {
                 if args.capacity.is_some() {
                     bail!("--capacity sizes a virtual board's buffer; drop it or --port");
                 }
-                if args.no_batch {
-                    bail!("--no-batch shapes a virtual board; a real board reports its own limits (see `zo info`), so drop --no-batch or --port");
+                if args.no_batch || args.no_hybrid {
+                    let flag = if args.no_batch {
+                        "--no-batch"
+                    } else {
+                        "--no-hybrid"
+                    };
+                    bail!("{flag} shapes a virtual board; a real board reports its own limits (see `zo info`), so drop {flag} or --port");
                 }
                 let auto = port == "auto";
                 let path = if auto { find_board()? } else { port };
@@ -108,6 +113,7 @@ impl Connection {
                     sample_capacity: args.capacity.unwrap_or(2048),
                     baud: args.baud,
                     batch_accumulators: !args.no_batch,
+                    exact_output: !args.no_hybrid,
                     ..BoardInfo::default()
                 };
                 let spawn_err = |e| anyhow!("cannot start the virtual board: {e}");

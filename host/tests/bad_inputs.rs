@@ -469,6 +469,22 @@ const CASES: &[Case] = &[
         &["--momentum 2", "no mini-batch accumulators", "--momentum 0"],
     ),
     case(
+        "hybrid on a build without the exact output layer",
+        &["train", "--no-hybrid", "--estimator", "hybrid"],
+        1,
+        &[
+            "--estimator hybrid",
+            "no exact output layer",
+            "--estimator np",
+        ],
+    ),
+    case(
+        "no-hybrid on a real port",
+        &["info", "--port", "/dev/null", "--no-hybrid"],
+        1,
+        &["--no-hybrid", "virtual board"],
+    ),
+    case(
         "momentum out of range",
         &["train", "--momentum", "8"],
         2,

@@ -566,3 +566,30 @@ fn a_196_input_network_runs_on_the_model_and_the_rtl_board() {
     assert_eq!(v["estimator"], "hybrid");
     assert_eq!(r["cycles_per_sample"].as_f64(), Some(19_987.0 + 12.0));
 }
+
+/// Files default to the hybrid estimator where the board has the exact output layer, and to
+/// node perturbation on a build without it (the iCE40 boards' defaults).
+#[test]
+fn files_default_to_hybrid_where_the_board_has_it() {
+    let t = TempDir::new("default-estimator");
+    let data = t.write("iris.csv", iris_csv(false));
+    let base = [
+        "--dataset",
+        data.as_str(),
+        "--label-column",
+        "species",
+        "--epochs",
+        "2",
+        "--tune",
+        "off",
+    ];
+    let mut with = base.to_vec();
+    with.extend(["--out", "h"]);
+    let mut without = base.to_vec();
+    without.extend(["--no-hybrid", "--out", "n"]);
+    assert_eq!(train_json(t.path(), &with)["estimator"], "hybrid");
+    assert_eq!(train_json(t.path(), &without)["estimator"], "np");
+    // Built-in datasets keep node perturbation (their tables are NP's).
+    let builtin = train_json(t.path(), &["--epochs", "1", "--out", "b"]);
+    assert_eq!(builtin["estimator"], "np");
+}

@@ -293,6 +293,9 @@ impl Identity {
     /// `limits` bit: the build has no mini-batch accumulators, so SET_PARAMS takes batch 1
     /// only (larger values get OUT_OF_RANGE with detail 1).
     pub const NO_BATCH: u8 = 1;
+    /// `limits` bit: the build has no exact output layer, so SET_PARAMS takes estimators 0
+    /// and 1 only.
+    pub const NO_HYBRID: u8 = 2;
 
     /// The largest mini-batch the device accepts.
     pub fn max_batch(&self) -> u16 {
@@ -300,6 +303,15 @@ impl Identity {
             1
         } else {
             u16::MAX
+        }
+    }
+
+    /// The largest estimator value the device accepts: 1 without the hybrid estimator.
+    pub fn max_estimator(&self) -> u8 {
+        if self.limits & Self::NO_HYBRID != 0 {
+            Params::ESTIMATOR_WP
+        } else {
+            Params::ESTIMATOR_HYBRID
         }
     }
 

@@ -17,6 +17,7 @@ fn main() {
         build_id: 1,
         sample_capacity: 64,
         batch_accumulators: true,
+        exact_output: true,
     };
     let mut top = BoardTop::<9, 11>::new(b, shape, &info);
     top.connect_all();

@@ -6,7 +6,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use zo_hdl::config::Shape;
 use zo_proto::{
-    decode_packet, encode_frame, ErrorCode, FrameDecoder, Packet, Request, Response, Sample, Status,
+    decode_packet, encode_frame, ErrorCode, FrameDecoder, Identity, Packet, Request, Response,
+    Sample, Status,
 };
 use zo_sim::board::{BoardInfo, Device};
 use zo_sim::fixtures::test_params;
@@ -301,18 +302,36 @@ fn engine_recovers_from_100k_random_bytes() {
     );
 }
 
-/// A build without mini-batch accumulators (the iCE40 boards' default): IDENTIFY says so,
-/// SET_PARAMS with batch > 1 gets OUT_OF_RANGE (detail 1) and changes nothing, batch 1 trains
-/// exactly as the model does.
+/// A build without mini-batch accumulators and without the exact output layer (the iCE40
+/// boards' default): IDENTIFY says so, SET_PARAMS with batch > 1 gets OUT_OF_RANGE (detail 1),
+/// with momentum OUT_OF_RANGE (detail 0), with the hybrid estimator OUT_OF_RANGE (detail 1),
+/// and none changes anything; batch 1 trains exactly as the model does.
 #[test]
 fn engine_without_accumulators_answers_like_the_reference_device() {
     let mut d = Pair::with_info(BoardInfo {
         sample_capacity: CAPACITY,
         batch_accumulators: false,
+        exact_output: false,
         ..BoardInfo::default()
     });
     let id = d.request(&Request::Identify, "identify");
-    assert!(!id.is_empty());
+    match response(&id) {
+        Response::Identity(i) => {
+            assert_eq!(i.limits, Identity::NO_BATCH | Identity::NO_HYBRID);
+            assert_eq!(
+                (i.max_batch(), i.max_momentum(), i.max_estimator()),
+                (1, 0, 1)
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let k = zo_proto::kind::SET_PARAMS;
+    let hybrid = d.request(&set_params(2, 1, 1, 9), "hybrid refused");
+    assert_eq!(response(&hybrid), error(k, ErrorCode::OutOfRange, 1));
+    let mut p = test_params(0, 1, 1, 9);
+    p.momentum = 3;
+    let momentum = d.request(&Request::SetParams(p), "momentum refused");
+    assert_eq!(response(&momentum), error(k, ErrorCode::OutOfRange, 0));
     let weights: Vec<i16> = (0..SHAPE.n_weights() as i16)
         .map(|i| (i * 97) % 900 - 450)
         .collect();

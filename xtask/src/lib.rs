@@ -26,6 +26,8 @@ pub struct BuildRequest {
     pub capacity: Option<u16>,
     /// Mini-batch accumulators (default: the board's default build).
     pub batch_accumulators: Option<bool>,
+    /// The hybrid estimator's exact output layer (default: the board's default build).
+    pub exact_output: Option<bool>,
     /// Output directory (one folder per board inside).
     pub out: PathBuf,
 }
@@ -36,21 +38,26 @@ pub struct BuildDefaults {
     pub shape: Shape,
     pub capacity: u16,
     pub batch_accumulators: bool,
+    pub exact_output: bool,
 }
 
 /// Each board's default build: the largest network (and buffer) measured to fit and meet
 /// timing with this driver (docs/BOARDS.md). The iCE40 boards' block RAM cannot hold a
-/// 64-32-10 network's 32-bit accumulators besides its weights, so their builds take batch 1.
+/// 64-32-10 network's 32-bit accumulators besides its weights, so their builds take batch 1;
+/// and the hybrid estimator's derivative sweep (about 200 logic cells and a block RAM) does
+/// not fit beside the rest (UP5K: 5321 of 5280 cells; HX8K: 33 of 32 block RAMs), so they
+/// offer node and weight perturbation (docs/BOARDS.md).
 pub fn default_build(board: &Board) -> BuildDefaults {
-    let (shape, capacity, batch_accumulators) = match board.name {
-        "ulx3s" => (Shape::new(64, 32, 10), 1024, true),
-        "alchitry-cu" => (Shape::new(64, 32, 10), 75, false),
-        _ => (Shape::new(64, 32, 10), 500, false),
+    let (shape, capacity, batch_accumulators, exact_output) = match board.name {
+        "ulx3s" => (Shape::new(64, 32, 10), 1024, true, true),
+        "alchitry-cu" => (Shape::new(64, 32, 10), 75, false, false),
+        _ => (Shape::new(64, 32, 10), 500, false, false),
     };
     BuildDefaults {
         shape,
         capacity,
         batch_accumulators,
+        exact_output,
     }
 }
 
@@ -134,6 +141,7 @@ pub fn synth(args: &BuildRequest) -> Result<(Value, bool)> {
     let batch_accumulators = args
         .batch_accumulators
         .unwrap_or(defaults.batch_accumulators);
+    let exact_output = args.exact_output.unwrap_or(defaults.exact_output);
     let dir = args.out.join(b.name);
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     for stale in ["top.bin", "top.bit", "top.asc", "top.config", "report.json"] {
@@ -146,6 +154,7 @@ pub fn synth(args: &BuildRequest) -> Result<(Value, bool)> {
         build_id: 1,
         sample_capacity: capacity,
         batch_accumulators,
+        exact_output,
     };
     let mut top = BoardTop::<12, 17>::new(b, shape, &info);
     top.connect_all();
@@ -280,6 +289,7 @@ pub fn synth(args: &BuildRequest) -> Result<(Value, bool)> {
         "weights": shape.n_weights(),
         "sample_capacity": capacity,
         "batch_accumulators": batch_accumulators,
+        "exact_output": exact_output,
         "clock_mhz": b.fabric_hz as f64 / 1e6,
         "oscillator_mhz": b.clock_hz as f64 / 1e6,
         "baud": b.baud,

@@ -35,6 +35,10 @@ struct SynthArgs {
     /// them the device takes batch 1 only).
     #[arg(long)]
     accumulators: Option<bool>,
+    /// The hybrid estimator's exact output layer, true or false (default: the board's default
+    /// build; without it the device takes estimators np and wp only).
+    #[arg(long)]
+    hybrid: Option<bool>,
     /// Output directory (one folder per board inside).
     #[arg(long, default_value = "build")]
     out: PathBuf,
@@ -99,6 +103,7 @@ fn main() -> ExitCode {
             shape: args.shape,
             capacity: args.capacity,
             batch_accumulators: args.accumulators,
+            exact_output: args.hybrid,
             out: args.out.clone(),
         }) {
             Ok((r, ok)) => {

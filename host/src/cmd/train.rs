@@ -3,7 +3,7 @@
 use super::train_loop::train_loop;
 use anyhow::{bail, Result};
 use std::path::{Path, PathBuf};
-use zo_hdl::config::{LossKind, DEFAULT_OUT_SHIFT};
+use zo_hdl::config::{Estimator, LossKind, DEFAULT_OUT_SHIFT};
 use zo_host::autotune;
 use zo_host::cli::{TrainArgs, TuneArg};
 use zo_host::connect::{Connection, DeviceKind, DEFAULT_SHAPE};
@@ -115,11 +115,18 @@ pub fn cmd_train(a: TrainArgs) -> Result<()> {
     )?;
     let test_set = test.as_ref().map(|t| &t.0);
     let mut prepared = prepare(&ds, test_set, shape.n_in, test_fraction, seed)?;
-    let estimator = a.estimator.unwrap_or(d.estimator);
+    // A build without the exact output layer (the iCE40 boards) runs files with np.
+    let estimator = a
+        .estimator
+        .unwrap_or(if d.estimator as u8 > conn.identity.max_estimator() {
+            Estimator::NodePerturbation
+        } else {
+            d.estimator
+        });
     let loss = a.loss.unwrap_or(LossKind::CrossEntropy);
     let batch = a.batch.unwrap_or(d.batch);
     let momentum = a.momentum.unwrap_or(0);
-    check_limits(&conn, batch, momentum)?;
+    check_limits(&conn, estimator, batch, momentum)?;
     let tuning = a.tune.unwrap_or(if info.builtin_name().is_some() {
         TuneArg::Off
     } else {
@@ -314,7 +321,7 @@ fn train_resume(dir: &Path, a: TrainArgs) -> Result<()> {
             prepared.data.train_x.len()
         );
     }
-    check_limits(&conn, cfg.batch, cfg.momentum)?;
+    check_limits(&conn, cfg.estimator, cfg.batch, cfg.momentum)?;
     cfg.epochs = epochs;
     cfg.device = device_info(&conn);
     let rd = RunDir::reopen(dir, lock)?;
@@ -327,7 +334,15 @@ fn train_resume(dir: &Path, a: TrainArgs) -> Result<()> {
 /// in its sample buffer, before anything is written.
 /// The device's limits on the mini-batch and momentum, checked before anything is tuned or
 /// written.
-fn check_limits(conn: &Connection, batch: u16, momentum: u8) -> Result<()> {
+fn check_limits(conn: &Connection, estimator: Estimator, batch: u16, momentum: u8) -> Result<()> {
+    if estimator as u8 > conn.identity.max_estimator() {
+        bail!(
+            "--estimator {estimator}: the {} build has no exact output layer (IDENTIFY \
+             limits); use --estimator np, or a board built with it (ulx3s, a virtual board, \
+             or `cargo xtask synth --hybrid true`)",
+            conn.identity.name
+        );
+    }
     if momentum > conn.identity.max_momentum() {
         bail!(
             "--momentum {momentum}: the {} build has no mini-batch accumulators (IDENTIFY \

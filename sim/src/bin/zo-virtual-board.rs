@@ -36,6 +36,10 @@ struct Args {
     /// boards' default builds.
     #[arg(long)]
     no_batch: bool,
+    /// Behave like a build without the hybrid estimator's exact output layer (estimators np
+    /// and wp only), as the iCE40 boards' default builds.
+    #[arg(long)]
+    no_hybrid: bool,
 }
 
 impl Backend {
@@ -83,6 +87,7 @@ fn main() -> ExitCode {
         name: args.backend.board_name().into(),
         sample_capacity: args.capacity,
         batch_accumulators: !args.no_batch,
+        exact_output: !args.no_hybrid,
         ..BoardInfo::default()
     };
     let shape = args.shape;
