@@ -102,6 +102,8 @@ pub struct ConnectArgs {
     /// iCE40 boards' default builds): it takes batch 1 only.
     #[arg(long)]
     pub no_batch: bool,
+    #[command(flatten)]
+    pub vcd: zo_sim::vcd::VcdArgs,
     /// Set by main when the port came from ZO_PORT rather than the command line.
     #[arg(skip)]
     pub port_from_env: bool,

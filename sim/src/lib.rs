@@ -4,6 +4,7 @@
 //! - [`lfsr`]: the model of the noise generator.
 //! - [`dataset`]: built-in datasets, stratified splits and input quantisation.
 pub mod board;
+pub mod compare;
 pub mod dataset;
 pub mod fixtures;
 pub mod lfsr;
@@ -17,4 +18,5 @@ pub mod train;
 pub mod tune;
 pub mod uart;
 pub mod uart_board;
+pub mod vcd;
 pub mod vboard;

@@ -5,7 +5,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use zo_hdl::config::{Estimator, LossKind, Shape, TrainParams};
 use zo_sim::fixtures::test_train_params;
-use zo_sim::model::Model;
+use zo_sim::compare::first_weight_difference;
+use zo_sim::model::{Counters, Model, SampleLosses};
 use zo_sim::rtl::RtlLearner;
 use zo_sim::train::init_weights;
 
@@ -18,8 +19,71 @@ struct Case {
     seed: u32,
 }
 
-/// Trains both on the same random samples; returns (saturations, cycles per sample).
-fn run<const AW: usize>(case: &Case) -> (u32, f64) {
+/// What both sides expose after a training sample.
+#[derive(Clone, Debug)]
+struct Observed {
+    losses: SampleLosses,
+    counters: Counters,
+    probe_seed: u32,
+    batch_pos: u16,
+    weights: Vec<i16>,
+}
+
+/// Where the RTL first disagrees with the model after sample `n`: the field, and for weights
+/// the first address.
+fn compare(n: usize, rtl: &Observed, model: &Observed) -> Result<(), String> {
+    let at = format!("sample {n}");
+    if rtl.losses != model.losses {
+        return Err(format!(
+            "{at}: losses differ: rtl {:?} model {:?}",
+            rtl.losses, model.losses
+        ));
+    }
+    if rtl.counters != model.counters {
+        return Err(format!(
+            "{at}: counters differ: rtl {:?} model {:?}",
+            rtl.counters, model.counters
+        ));
+    }
+    if rtl.probe_seed != model.probe_seed {
+        return Err(format!(
+            "{at}: probe seed differs: rtl {:#x} model {:#x}",
+            rtl.probe_seed, model.probe_seed
+        ));
+    }
+    if rtl.batch_pos != model.batch_pos {
+        return Err(format!(
+            "{at}: batch position differs: rtl {} model {}",
+            rtl.batch_pos, model.batch_pos
+        ));
+    }
+    if let Some(a) = first_weight_difference(&rtl.weights, &model.weights) {
+        return Err(format!(
+            "{at}: weights differ first at address {a}: rtl {:?} model {:?}",
+            rtl.weights.get(a),
+            model.weights.get(a)
+        ));
+    }
+    Ok(())
+}
+
+/// A single-bit fault injected into what the model reports after one sample (the mutation
+/// test's; the model itself is not touched).
+#[derive(Clone, Copy, Debug)]
+enum Fault {
+    /// Flip `bit` of the weight at `address` after sample `sample`.
+    Weight {
+        sample: usize,
+        address: usize,
+        bit: u32,
+    },
+    /// Flip `bit` of `L+` after sample `sample`.
+    LossPlus { sample: usize, bit: u32 },
+}
+
+/// Trains both on the same random samples; returns (saturations, cycles per sample), or the
+/// first disagreement.
+fn run_with<const AW: usize>(case: &Case, fault: Option<Fault>) -> Result<(u32, f64), String> {
     let shape = case.shape;
     let mut model = Model::new(shape, case.seed);
     let mut rtl = RtlLearner::<AW>::new(shape);
@@ -42,38 +106,39 @@ fn run<const AW: usize>(case: &Case) -> (u32, f64) {
         let lm = model.train(&x, t);
         let lr = rtl.train(&x, t);
         train_cycles += rtl.last_op_cycles;
-        let ctx = format!("{} {:?} sample {n}", shape, case.params);
-        assert_eq!(lr, lm, "losses differ: {ctx}");
-        assert_eq!(rtl.counters(), model.counters, "counters differ: {ctx}");
-        assert_eq!(
-            rtl.probe_seed(),
-            model.probe_seed(),
-            "probe seed differs: {ctx}"
-        );
-        assert_eq!(
-            rtl.batch_pos(),
-            model.batch_pos(),
-            "batch position differs: {ctx}"
-        );
-        let wr = rtl.read_weights();
-        if wr != model.weights() {
-            let a = (0..wr.len())
-                .find(|&a| wr[a] != model.weights()[a])
-                .unwrap();
-            panic!(
-                "weights differ first at address {a}: rtl {} model {}: {ctx}",
-                wr[a],
-                model.weights()[a]
-            );
+        let ctx = format!("{} {:?}", shape, case.params);
+        let mut m = Observed {
+            losses: lm,
+            counters: model.counters,
+            probe_seed: model.probe_seed(),
+            batch_pos: model.batch_pos(),
+            weights: model.weights().to_vec(),
+        };
+        match fault {
+            Some(Fault::Weight {
+                sample,
+                address,
+                bit,
+            }) if sample == n => m.weights[address] ^= 1 << bit,
+            Some(Fault::LossPlus { sample, bit }) if sample == n => m.losses.plus ^= 1 << bit,
+            _ => {}
         }
+        let r = Observed {
+            losses: lr,
+            counters: rtl.counters(),
+            probe_seed: rtl.probe_seed(),
+            batch_pos: rtl.batch_pos(),
+            weights: rtl.read_weights(),
+        };
+        compare(n, &r, &m).map_err(|e| format!("{e}: {ctx}"))?;
         if n % 17 == 0 {
             let im = model.infer(&x, t);
             let ir = rtl.infer(&x, t);
-            assert_eq!(ir, im, "inference (logits, class, loss) differs: {ctx}");
+            assert_eq!(ir, im, "inference (logits, class, loss) differs: {ctx} sample {n}");
             assert_eq!(
                 rtl.counters(),
                 model.counters,
-                "inference changed counters: {ctx}"
+                "inference changed counters: {ctx} sample {n}"
             );
         }
     }
@@ -85,10 +150,42 @@ fn run<const AW: usize>(case: &Case) -> (u32, f64) {
     model.clear_accumulators();
     rtl.clear_accumulators();
     assert_eq!(rtl.batch_pos(), model.batch_pos());
-    (
+    Ok((
         model.counters.saturations,
         train_cycles as f64 / case.samples as f64,
-    )
+    ))
+}
+
+/// Trains both on the same random samples; returns (saturations, cycles per sample).
+fn run<const AW: usize>(case: &Case) -> (u32, f64) {
+    run_with::<AW>(case, None).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Mutation test of the comparison: one flipped bit of one weight, and of one loss, in what
+/// the model reports after sample 5 must each fail it, naming the sample and the address.
+#[test]
+fn comparison_catches_one_flipped_weight_bit_and_one_flipped_loss_bit() {
+    let case = Case {
+        shape: A,
+        params: params(Estimator::NodePerturbation, LossKind::CrossEntropy, 1),
+        samples: 8,
+        init_scale: 1,
+        seed: 2,
+    };
+    assert!(run_with::<6>(&case, None).is_ok(), "the clean run agrees");
+    let weight = Fault::Weight {
+        sample: 5,
+        address: 23,
+        bit: 0,
+    };
+    let e = run_with::<6>(&case, Some(weight)).expect_err("a flipped weight bit is caught");
+    assert!(
+        e.starts_with("sample 5: weights differ first at address 23:"),
+        "{e}"
+    );
+    let loss = Fault::LossPlus { sample: 5, bit: 7 };
+    let e = run_with::<6>(&case, Some(loss)).expect_err("a flipped loss bit is caught");
+    assert!(e.starts_with("sample 5: losses differ"), "{e}");
 }
 
 fn params(estimator: Estimator, loss: LossKind, batch: u16) -> TrainParams {
