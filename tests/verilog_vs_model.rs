@@ -15,8 +15,8 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 use xtask::cosim::{
-    build_session, compare, cosimulate, device_verilog, received, simulate, summary, Dut, Mismatch, Session,
-    Simulator, WeightReads, DEVICE_PINS, IVERILOG, VERILATOR,
+    build_session, compare, cosimulate, device_verilog, received, simulate, summary, Dut, Mismatch,
+    Session, Simulator, WeightReads, DEVICE_PINS, IVERILOG, VERILATOR,
 };
 use zo_hdl::config::Shape;
 use zo_sim::board::BoardInfo;
@@ -118,11 +118,11 @@ fn iverilog_small() -> &'static (Session, Vec<Vec<u8>>, xtask::cosim::Trace) {
         let config = small();
         let session = build_session(&config.dut, 1, WeightReads::EveryJob);
         let (dir, files) = design(&IVERILOG, &config);
-        let run = simulate(&IVERILOG, &session, &files, &[], &dir)
-            .unwrap_or_else(|e| panic!("{e:#}"));
+        let run =
+            simulate(&IVERILOG, &session, &files, &[], &dir).unwrap_or_else(|e| panic!("{e:#}"));
         println!("{}", summary(&IVERILOG, &session, &run));
-        let got = received(&session.dut, &session.steps, &run.trace)
-            .unwrap_or_else(|m| panic!("{m}"));
+        let got =
+            received(&session.dut, &session.steps, &run.trace).unwrap_or_else(|m| panic!("{m}"));
         (session, got, run.trace)
     })
 }
@@ -161,9 +161,14 @@ fn verilog_comparison_catches_one_flipped_weight_bit_and_one_flipped_wire_bit() 
         .position(|s| s.what.starts_with("weights after training, job 2"))
         .expect("a weight read in the session");
     let mut faulty = got.clone();
-    assert!(flip_weight(&mut faulty[step], 17, 3), "step {step} holds weights");
+    assert!(
+        flip_weight(&mut faulty[step], 17, 3),
+        "step {step} holds weights"
+    );
     match compare(&session.dut, steps, &faulty, trace) {
-        Err(Mismatch::Answer { step: s, detail, .. }) => {
+        Err(Mismatch::Answer {
+            step: s, detail, ..
+        }) => {
             assert_eq!(s, step);
             assert!(detail.contains("weight 17:"), "{detail}");
         }

@@ -122,8 +122,7 @@ impl Connection {
                             learner.record_vcd(spec)?;
                         }
                         Board::Rtl(
-                            VirtualBoard::spawn(Device::new(learner, info))
-                                .map_err(spawn_err)?,
+                            VirtualBoard::spawn(Device::new(learner, info)).map_err(spawn_err)?,
                         )
                     }
                     _ => Board::Model(

@@ -89,11 +89,7 @@ fn train_on_the_rtl_board_writes_a_vcd_of_the_selected_signals_in_the_window() {
             "learner.phase,loss,loss_plus",
         ],
     );
-    assert!(
-        o.status.success(),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let text = std::fs::read_to_string(dir.join("run.vcd")).expect("run.vcd written");
     let v = parse(&text);
     assert_eq!(v.timescale, "1ns");

@@ -66,11 +66,8 @@ pub fn difference(got: &[u8], expected: &[u8]) -> Option<Difference> {
         s[begin..end].to_vec()
     };
     let weight = match (weights(&frame_at(got)), weights(&frame_at(expected))) {
-        (Some((gs, gv)), Some((es, ev))) if gs == es => {
-            first_weight_difference(&gv, &ev).and_then(|k| {
-                Some((es as usize + k, *gv.get(k)?, *ev.get(k)?))
-            })
-        }
+        (Some((gs, gv)), Some((es, ev))) if gs == es => first_weight_difference(&gv, &ev)
+            .and_then(|k| Some((es as usize + k, *gv.get(k)?, *ev.get(k)?))),
         _ => None,
     };
     Some(Difference {
@@ -89,8 +86,7 @@ pub fn flip_weight(answer: &mut Vec<u8>, index: usize, bit: u32) -> bool {
     let Ok(p) = decode_packet(&answer[..end]) else {
         return false;
     };
-    let Ok(Response::Weights { start, mut values }) = Response::decode(p.kind, &p.payload)
-    else {
+    let Ok(Response::Weights { start, mut values }) = Response::decode(p.kind, &p.payload) else {
         return false;
     };
     let Some(v) = values.get_mut(index) else {
@@ -123,7 +119,10 @@ mod tests {
         assert!(flip_weight(&mut got, 2, 5));
         let d = difference(&got, &expected).expect("a difference");
         assert_eq!(d.weight, Some((12, 3 ^ 32, 3)));
-        assert!(d.to_string().contains("weight 12: got 35, expected 3"), "{d}");
+        assert!(
+            d.to_string().contains("weight 12: got 35, expected 3"),
+            "{d}"
+        );
         let mut short = expected.clone();
         short.pop();
         let d = difference(&short, &expected).unwrap();

@@ -18,5 +18,5 @@ pub mod train;
 pub mod tune;
 pub mod uart;
 pub mod uart_board;
-pub mod vcd;
 pub mod vboard;
+pub mod vcd;

@@ -5,9 +5,9 @@
 //! compare every observable after every operation.
 
 use crate::model::{Counters, Inference, SampleLosses};
+use crate::vcd::{VcdError, VcdRecorder, VcdSpec};
 use rust_hdl::prelude::*;
 use zo_hdl::config::{Estimator, LossKind, Op, Shape, TrainParams};
-use crate::vcd::{VcdError, VcdRecorder, VcdSpec};
 use zo_hdl::learner::Learner;
 
 /// The learner's scope in a waveform file.

@@ -123,25 +123,54 @@ pub const KEY_SIGNALS: &[(&str, &[&str])] = &[
     (
         "Control",
         &[
-            "start", "op", "busy", "done", "phase.q", "pass_minus.q", "mode_update.q",
+            "start",
+            "op",
+            "busy",
+            "done",
+            "phase.q",
+            "pass_minus.q",
+            "mode_update.q",
             "mode_apply.q",
         ],
     ),
-    ("Sweep (S0)", &["layer.q", "row.q", "col.q", "addr.q", "s0_sign"]),
+    (
+        "Sweep (S0)",
+        &["layer.q", "row.q", "col.q", "addr.q", "s0_sign"],
+    ),
     (
         "Datapath (S1-S5)",
         &[
-            "mult_a.q", "mult_b.q", "product.q", "acc.q", "pre_act.q", "h_value", "z_value",
-            "s5_write_w", "w_new",
+            "mult_a.q",
+            "mult_b.q",
+            "product.q",
+            "acc.q",
+            "pre_act.q",
+            "h_value",
+            "z_value",
+            "s5_write_w",
+            "w_new",
         ],
     ),
     (
         "Losses and step",
-        &["l_plus.q", "l_minus.q", "loss_plus", "loss_minus", "step.q", "op_loss"],
+        &[
+            "l_plus.q",
+            "l_minus.q",
+            "loss_plus",
+            "loss_minus",
+            "step.q",
+            "op_loss",
+        ],
     ),
     (
         "Generators",
-        &["probe.q", "probe_seed", "noise.state", "rounding.state", "dither"],
+        &[
+            "probe.q",
+            "probe_seed",
+            "noise.state",
+            "rounding.state",
+            "dither",
+        ],
     ),
     (
         "Counters",
@@ -163,8 +192,7 @@ fn gtkw(vcd: &Path, from: u64, recorded: &[(String, usize, bool)]) -> String {
             .iter()
             .filter_map(|n| {
                 recorded.iter().find(|(p, ..)| {
-                    p.ends_with(&format!("learner.{n}"))
-                        && !p.contains(&format!("learner.{n}."))
+                    p.ends_with(&format!("learner.{n}")) && !p.contains(&format!("learner.{n}."))
                 })
             })
             .collect();
@@ -291,7 +319,13 @@ impl VcdRecorder {
             let mut parts: Vec<String> = path.split('.').map(String::from).collect();
             let name = parts.pop().unwrap_or_default();
             decls.push((parts, name, atom.bits(), v.starts_with('s'), c.clone()));
-            vars.insert(atom.id(), Var { code: c, last: None });
+            vars.insert(
+                atom.id(),
+                Var {
+                    code: c,
+                    last: None,
+                },
+            );
         });
         if vars.is_empty() {
             return Err(VcdError::NoSignals(spec.signals.join(",")));
@@ -343,7 +377,7 @@ impl VcdRecorder {
 
     /// Whether `cycle` lies in the window.
     pub fn wants(&self, cycle: u64) -> bool {
-        cycle >= self.spec.from && self.spec.to.map_or(true, |to| cycle <= to)
+        cycle >= self.spec.from && !matches!(self.spec.to, Some(to) if cycle > to)
     }
 
     /// Records the values of the selected signals at `cycle` (those that changed).
@@ -393,7 +427,9 @@ impl VcdRecorder {
         };
         let result = match self.error.take() {
             Some(e) => Err(e),
-            None => out.flush().and_then(|_| std::fs::rename(&self.tmp, &self.spec.path)),
+            None => out
+                .flush()
+                .and_then(|_| std::fs::rename(&self.tmp, &self.spec.path)),
         };
         if let Err(e) = result {
             let _ = std::fs::remove_file(&self.tmp);

@@ -4,8 +4,8 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use zo_hdl::config::{Estimator, LossKind, Shape, TrainParams};
-use zo_sim::fixtures::test_train_params;
 use zo_sim::compare::first_weight_difference;
+use zo_sim::fixtures::test_train_params;
 use zo_sim::model::{Counters, Model, SampleLosses};
 use zo_sim::rtl::RtlLearner;
 use zo_sim::train::init_weights;
@@ -134,7 +134,10 @@ fn run_with<const AW: usize>(case: &Case, fault: Option<Fault>) -> Result<(u32, 
         if n % 17 == 0 {
             let im = model.infer(&x, t);
             let ir = rtl.infer(&x, t);
-            assert_eq!(ir, im, "inference (logits, class, loss) differs: {ctx} sample {n}");
+            assert_eq!(
+                ir, im,
+                "inference (logits, class, loss) differs: {ctx} sample {n}"
+            );
             assert_eq!(
                 rtl.counters(),
                 model.counters,

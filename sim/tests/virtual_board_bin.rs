@@ -101,7 +101,10 @@ fn top_backend_writes_a_vcd_when_stopped() {
         "top",
         &["--vcd", &path, "--vcd-signals", "receiver,transmitter"],
     );
-    assert!(!file.exists(), "the file appears only when the recording ends");
+    assert!(
+        !file.exists(),
+        "the file appears only when the recording ends"
+    );
     let pid = board.0.id().to_string();
     let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
     assert!(killed.success());
@@ -112,7 +115,8 @@ fn top_backend_writes_a_vcd_when_stopped() {
     let vars: Vec<&str> = text.lines().filter(|l| l.starts_with("$var")).collect();
     assert!(!vars.is_empty());
     assert!(
-        text.contains("$scope module receiver $end") && text.contains("$scope module transmitter $end"),
+        text.contains("$scope module receiver $end")
+            && text.contains("$scope module transmitter $end"),
         "{}",
         &text[..2000.min(text.len())]
     );

@@ -13,13 +13,13 @@
 //! first differ ([`Mismatch`]), so that a mutation test can assert on it.
 use anyhow::{bail, Context, Result};
 use rust_hdl::prelude::*;
-use zo_hdl::device::ZoDevice;
 use std::fmt::{self, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 use zo_hdl::config::Shape;
 use zo_hdl::controller::ControllerInfo;
+use zo_hdl::device::ZoDevice;
 use zo_proto::{
     decode_packet, encode_frame, kind, Packet, Params, Request, Response, Sample, MAX_PAYLOAD,
     MAX_READ_COUNT, MAX_WRITE_COUNT,
@@ -509,7 +509,11 @@ module tb;
 endmodule
 "#,
         active_low = p.active_low as u8,
-        error = if p.error.is_some() { "error_pin" } else { "1'b0" },
+        error = if p.error.is_some() {
+            "error_pin"
+        } else {
+            "1'b0"
+        },
         link_idle = if p.link_idle.is_some() {
             "link_idle_pin"
         } else {
@@ -630,7 +634,10 @@ impl fmt::Display for Mismatch {
                  request was sent: a wait is too short"
             ),
             Mismatch::Unsolicited { byte, cycle } => {
-                write!(f, "byte {byte:#04x} sent before the first request, at cycle {cycle}")
+                write!(
+                    f,
+                    "byte {byte:#04x} sent before the first request, at cycle {cycle}"
+                )
             }
             Mismatch::FrameErrors(c) => write!(f, "frame errors on tx at cycles {c:?}"),
             Mismatch::Pin {
@@ -910,9 +917,7 @@ pub const VERILATOR: Simulator = Simulator {
 };
 
 fn run(cmd: &mut Command, what: &str) -> Result<()> {
-    let out = cmd
-        .output()
-        .with_context(|| format!("cannot run {what}"))?;
+    let out = cmd.output().with_context(|| format!("cannot run {what}"))?;
     if !out.status.success() {
         bail!(
             "{what} failed:\n{}{}",
@@ -946,7 +951,15 @@ pub fn simulate(
     defines: &[&str],
     dir: &Path,
 ) -> Result<Run> {
-    build(sim, &session.dut, design, defines, dir, stimulus_words(session))?.play(session, "session", &[])
+    build(
+        sim,
+        &session.dut,
+        design,
+        defines,
+        dir,
+        stimulus_words(session),
+    )?
+    .play(session, "session", &[])
 }
 
 /// Checks a finished run against the reference device: the first mismatch, or none.

@@ -3,11 +3,11 @@
 //! `cargo xtask cosim --board NAME [--view post-synthesis|post-pnr]`: co-simulates the
 //! build's netlist against the reference device ([`xtask::cosim`], [`xtask::netlist`]).
 use clap::{Parser, Subcommand, ValueEnum};
-use xtask::cosim::{build_session, cosimulate, summary, WeightReads, VERILATOR};
-use xtask::netlist::{dut, post_place_and_route, post_synthesis};
 use serde_json::Value;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use xtask::cosim::{build_session, cosimulate, summary, WeightReads, VERILATOR};
+use xtask::netlist::{dut, post_place_and_route, post_synthesis};
 use xtask::{synth, BuildRequest};
 use zo_hdl::config::Shape;
 

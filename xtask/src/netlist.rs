@@ -70,7 +70,11 @@ pub fn write_verilog(family: Family, json: &Path, out: &Path) -> Result<()> {
     ));
     let log = out.with_extension("log");
     if !run(y, &log, yosys, install)? {
-        bail!("{yosys} could not write {}: see {}", out.display(), log.display());
+        bail!(
+            "{yosys} could not write {}: see {}",
+            out.display(),
+            log.display()
+        );
     }
     Ok(())
 }
@@ -206,7 +210,290 @@ pub fn lut_driving(netlist: &Value, wire: &str, index: usize) -> Option<String> 
     let top = &netlist["modules"]["top"];
     let bit = top["netnames"][wire]["bits"].get(index)?.clone();
     top["cells"].as_object()?.iter().find_map(|(name, c)| {
-        (c["type"] == "SB_LUT4" && c["connections"]["O"].get(0) == Some(&bit))
-            .then(|| name.clone())
+        (c["type"] == "SB_LUT4" && c["connections"]["O"].get(0) == Some(&bit)).then(|| name.clone())
     })
+}
+
+/// Ports of the placed iCE40 cells that are outputs (everything else is an input that nextpnr
+/// may leave unconnected), and the inputs whose hardware default is 1.
+fn ice40_port_kind(cell: &str, port: &str) -> Option<bool> {
+    let base = port.split('_').next().unwrap_or(port);
+    let output = match cell {
+        "ICESTORM_LC" => ["O", "LO", "COUT"].contains(&port),
+        "ICESTORM_RAM" => base == "RDATA",
+        "ICESTORM_DSP" => base == "O" || ["CO", "ACCUMCO", "SIGNEXTOUT"].contains(&port),
+        "ICESTORM_SPRAM" => base == "DATAOUT",
+        "SB_IO" => port.starts_with("D_IN") || port == "PACKAGE_PIN",
+        "ICESTORM_PLL" => port.starts_with("PLLOUT") || port == "LOCK" || port == "SDO",
+        _ => return None,
+    };
+    if output {
+        return None;
+    }
+    Some(matches!(
+        (cell, port),
+        ("ICESTORM_LC", "CEN")
+            | ("ICESTORM_RAM", "RCLKE" | "WCLKE")
+            | ("ICESTORM_DSP", "CE")
+            | ("SB_IO", "CLOCK_ENABLE")
+    ))
+}
+
+/// Makes nextpnr's placed netlist simulable: every unconnected input gets its hardware
+/// default (cells_sim.v models those as pull-ups and pull-downs, `x === 1'bz`, which
+/// Verilator cannot see), and the PLL, whose reference and output nets the placed design
+/// leaves implicit (pad and global network), is wired from the `clk` port to the fabric clock
+/// (the net that clocks most logic cells).
+pub fn restore_placed(netlist: &mut Value) -> Result<()> {
+    let top = netlist["modules"]
+        .get_mut("top")
+        .context("the placed netlist has no top module")?;
+    let clk = top["ports"]["clk"]["bits"].clone();
+    let mut clocks: std::collections::BTreeMap<String, usize> = Default::default();
+    let cells = top["cells"]
+        .as_object_mut()
+        .context("the placed netlist has no cells")?;
+    for c in cells.values() {
+        if c["type"] == "ICESTORM_LC" {
+            if let Some(b) = c["connections"]["CLK"].get(0) {
+                *clocks.entry(b.to_string()).or_default() += 1;
+            }
+        }
+    }
+    let fabric = clocks
+        .into_iter()
+        .max_by_key(|(_, n)| *n)
+        .map(|(b, _)| serde_json::from_str::<Value>(&b))
+        .transpose()?;
+    for c in cells.values_mut() {
+        let kind = c["type"].as_str().unwrap_or_default().to_string();
+        let Some(ports) = c["connections"].as_object_mut() else {
+            continue;
+        };
+        if kind == "ICESTORM_PLL" {
+            let out = fabric.clone().context("no logic cell is clocked")?;
+            if ports
+                .get("REFERENCECLK")
+                .is_some_and(|v| v == &Value::Array(vec![]))
+            {
+                ports.insert("REFERENCECLK".into(), clk.clone());
+            }
+            if ports
+                .get("PLLOUT_A_GLOBAL")
+                .is_some_and(|v| v == &Value::Array(vec![]))
+            {
+                ports.insert("PLLOUT_A_GLOBAL".into(), Value::Array(vec![out]));
+            }
+        }
+        for (port, bits) in ports.iter_mut() {
+            if bits.as_array().is_some_and(|b| b.is_empty()) {
+                if let Some(one) = ice40_port_kind(&kind, port) {
+                    *bits = Value::Array(vec![Value::from(if one { "1" } else { "0" })]);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Simulation models of the placed iCE40 cells that cells_sim.v lacks, as wrappers of the
+/// cells it has (their ports are split into single bits after placement), and the PLL's
+/// pass-through stand-in.
+fn placed_cell_wrappers() -> String {
+    let bits = |name: &str, n: usize| -> String {
+        (0..n)
+            .rev()
+            .map(|i| format!("{name}_{i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let dsp_params = [
+        "NEG_TRIGGER",
+        "C_REG",
+        "A_REG",
+        "B_REG",
+        "D_REG",
+        "TOP_8x8_MULT_REG",
+        "BOT_8x8_MULT_REG",
+        "PIPELINE_16x16_MULT_REG1",
+        "PIPELINE_16x16_MULT_REG2",
+        "TOPOUTPUT_SELECT",
+        "TOPADDSUB_LOWERINPUT",
+        "TOPADDSUB_UPPERINPUT",
+        "TOPADDSUB_CARRYSELECT",
+        "BOTOUTPUT_SELECT",
+        "BOTADDSUB_LOWERINPUT",
+        "BOTADDSUB_UPPERINPUT",
+        "BOTADDSUB_CARRYSELECT",
+        "MODE_8x8",
+        "A_SIGNED",
+        "B_SIGNED",
+    ];
+    let singles = [
+        "CLK",
+        "CE",
+        "AHOLD",
+        "BHOLD",
+        "CHOLD",
+        "DHOLD",
+        "IRSTTOP",
+        "IRSTBOT",
+        "ORSTTOP",
+        "ORSTBOT",
+        "OLOADTOP",
+        "OLOADBOT",
+        "ADDSUBTOP",
+        "ADDSUBBOT",
+        "OHOLDTOP",
+        "OHOLDBOT",
+        "CI",
+        "ACCUMCI",
+        "SIGNEXTIN",
+    ];
+    format!(
+        "// Placed-cell models for simulation (xtask::netlist::post_place_and_route).
+module ICESTORM_DSP (
+  input {a}, {b}, {c}, {d},
+  input {singles},
+  output {o},
+  output CO, ACCUMCO, SIGNEXTOUT
+);
+{params}
+  SB_MAC16 #({forward}) mac (
+    .A({{{a}}}), .B({{{b}}}), .C({{{c}}}), .D({{{d}}}),
+    {connect},
+    .O({{{o}}}), .CO(CO), .ACCUMCO(ACCUMCO), .SIGNEXTOUT(SIGNEXTOUT)
+  );
+endmodule
+
+module ICESTORM_SPRAM (
+  input {address}, {datain}, {mask},
+  input WREN, CHIPSELECT, CLOCK, STANDBY, SLEEP, POWEROFF,
+  output {dataout}
+);
+  SB_SPRAM256KA ram (
+    .ADDRESS({{{address}}}), .DATAIN({{{datain}}}), .MASKWREN({{{mask}}}), .WREN(WREN),
+    .CHIPSELECT(CHIPSELECT), .CLOCK(CLOCK), .STANDBY(STANDBY), .SLEEP(SLEEP),
+    .POWEROFF(POWEROFF), .DATAOUT({{{dataout}}})
+  );
+endmodule
+
+// Stand-in: the fabric clock is the reference clock (frequencies are not modelled).
+module ICESTORM_PLL (
+  input REFERENCECLK, EXTFEEDBACK, BYPASS, RESETB, LATCHINPUTVALUE, SDI, SCLK,
+  input {delay},
+  output PLLOUT_A, PLLOUT_B, PLLOUT_A_GLOBAL, PLLOUT_B_GLOBAL, LOCK, SDO
+);
+  parameter DELAY_ADJMODE_FB = 0;
+  parameter DELAY_ADJMODE_REL = 0;
+  parameter DIVF = 0;
+  parameter DIVQ = 0;
+  parameter DIVR = 0;
+  parameter FDA_FEEDBACK = 0;
+  parameter FDA_RELATIVE = 0;
+  parameter FEEDBACK_PATH = 0;
+  parameter FILTER_RANGE = 0;
+  parameter PLLOUT_SELECT_A = 0;
+  parameter PLLOUT_SELECT_B = 0;
+  parameter PLLTYPE = 0;
+  parameter SHIFTREG_DIVMODE = 0;
+  parameter TEST_MODE = 0;
+  assign PLLOUT_A = REFERENCECLK;
+  assign PLLOUT_B = REFERENCECLK;
+  assign PLLOUT_A_GLOBAL = REFERENCECLK;
+  assign PLLOUT_B_GLOBAL = REFERENCECLK;
+  assign LOCK = 1'b1;
+  assign SDO = 1'b0;
+endmodule
+",
+        a = bits("A", 16),
+        b = bits("B", 16),
+        c = bits("C", 16),
+        d = bits("D", 16),
+        o = bits("O", 32),
+        singles = singles.join(", "),
+        params = dsp_params
+            .iter()
+            .map(|p| format!("  parameter {p} = 0;"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        forward = dsp_params
+            .iter()
+            .map(|p| format!(".{p}({p})"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        connect = singles
+            .iter()
+            .map(|p| format!(".{p}({p})"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        address = bits("ADDRESS", 14),
+        datain = bits("DATAIN", 16),
+        mask = bits("MASKWREN", 4),
+        dataout = bits("DATAOUT", 16),
+        delay = bits("DYNAMICDELAY", 8),
+    )
+}
+
+/// The post-place-and-route view of an iCE40 build: nextpnr places and routes `top.json`
+/// (the board's flags, its pin file, its fabric clock) and writes the placed netlist
+/// (`--write post.json`), which [`restore_placed`] makes simulable and yosys writes as
+/// `post.v`; the models are cells_sim.v (with the PLL stand-in) and
+/// [`placed_cell_wrappers`]. Routing delays are not simulated: this checks what placement
+/// packed (logic cells, carry chains, RAM and DSP configuration), not timing.
+pub fn post_place_and_route(s: &Synthesized) -> Result<(Vec<PathBuf>, Vec<&'static str>)> {
+    let b = s.board;
+    if b.family != Family::Ice40 {
+        bail!(
+            "the post-place-and-route view is for iCE40 boards; {} is ECP5",
+            b.name
+        );
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let pins = Path::new(b.constraints)
+        .file_name()
+        .context("board pin file name")?;
+    std::fs::copy(root.join(b.constraints), s.dir.join(pins))
+        .with_context(|| format!("cannot copy {}", b.constraints))?;
+    let mut pnr = tool("nextpnr-ice40");
+    pnr.current_dir(&s.dir)
+        .args(b.pnr_flags)
+        .arg("--pcf")
+        .arg(pins)
+        .args([
+            "--json",
+            "top.json",
+            "--asc",
+            "post.asc",
+            "--write",
+            "post.json",
+        ])
+        .args(["--freq", &format!("{}", b.fabric_hz as f64 / 1e6)]);
+    if !run(
+        pnr,
+        &s.dir.join("nextpnr-post.log"),
+        "nextpnr-ice40",
+        "apt-get install nextpnr-ice40",
+    )? {
+        // nextpnr exits 1 on a timing failure after writing everything; the netlist is still
+        // what it placed.
+        if !s.dir.join("post.json").is_file() {
+            bail!(
+                "nextpnr failed: see {}",
+                s.dir.join("nextpnr-post.log").display()
+            );
+        }
+    }
+    let text = std::fs::read_to_string(s.dir.join("post.json"))?;
+    let mut placed: Value = serde_json::from_str(&text).context("post.json is not JSON")?;
+    restore_placed(&mut placed)?;
+    std::fs::write(s.dir.join("post-sim.json"), placed.to_string())?;
+    let net = s.dir.join("post.v");
+    write_verilog(b.family, &s.dir.join("post-sim.json"), &net)?;
+    let (mut files, defines) = cell_models(b.family, &s.dir)?;
+    let wrappers = s.dir.join("ice40_placed_cells.v");
+    std::fs::write(&wrappers, placed_cell_wrappers())?;
+    files.insert(0, net);
+    files.push(wrappers);
+    Ok((files, defines))
 }
