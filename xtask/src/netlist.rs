@@ -265,8 +265,35 @@ pub fn restore_placed(netlist: &mut Value) -> Result<()> {
         .max_by_key(|(_, n)| *n)
         .map(|(b, _)| serde_json::from_str::<Value>(&b))
         .transpose()?;
-    for c in cells.values_mut() {
+    let inputs: Vec<Value> = top["ports"]
+        .as_object()
+        .map(|ports| {
+            ports
+                .values()
+                .filter(|p| p["direction"] == "input")
+                .flat_map(|p| p["bits"].as_array().cloned().unwrap_or_default())
+                .collect()
+        })
+        .unwrap_or_default();
+    let cells = top["cells"]
+        .as_object_mut()
+        .context("the placed netlist has no cells")?;
+    for (name, c) in cells.iter_mut() {
         let kind = c["type"].as_str().unwrap_or_default().to_string();
+        if kind == "SB_IO" {
+            // cells_sim.v's SB_IO drives its pad as an inout, which Verilator refuses on an
+            // input port: the pins here are plain (unregistered) inputs and outputs, modelled
+            // by ZO_IO_IN and ZO_IO_OUT.
+            let pin_type = c["parameters"]["PIN_TYPE"].as_str().unwrap_or_default();
+            let low6 = &pin_type[pin_type.len().saturating_sub(6)..];
+            if !matches!(low6, "000001" | "011001") {
+                bail!("SB_IO {name}: PIN_TYPE {pin_type} is not a plain input or output");
+            }
+            let pad = c["connections"]["PACKAGE_PIN"].get(0).cloned();
+            let input = pad.is_some_and(|b| inputs.contains(&b));
+            c["type"] = Value::from(if input { "ZO_IO_IN" } else { "ZO_IO_OUT" });
+            continue;
+        }
         let Some(ports) = c["connections"].as_object_mut() else {
             continue;
         };
@@ -294,6 +321,23 @@ pub fn restore_placed(netlist: &mut Value) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// cells_sim.v with its pull-up and pull-down expressions (`w = (x === 1'bz) ? 1'b0 : x;`)
+/// reduced to the input (`w = x;`): Verilator takes them for tristate logic. Valid once
+/// [`restore_placed`] has tied every unconnected input.
+fn without_pulls(cells: &str) -> String {
+    cells
+        .lines()
+        .map(|line| match line.split_once("= (") {
+            Some((lhs, rhs)) if rhs.contains(" === 1'bz) ? 1'b") => match rhs.rsplit_once(": ") {
+                Some((_, input)) => format!("{lhs}= {input}"),
+                None => line.to_string(),
+            },
+            _ => line.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Simulation models of the placed iCE40 cells that cells_sim.v lacks, as wrappers of the
@@ -376,6 +420,28 @@ module ICESTORM_SPRAM (
     .CHIPSELECT(CHIPSELECT), .CLOCK(CLOCK), .STANDBY(STANDBY), .SLEEP(SLEEP),
     .POWEROFF(POWEROFF), .DATAOUT({{{dataout}}})
   );
+endmodule
+
+// Plain pins (PIN_TYPE 000001 input, 011001 output).
+module ZO_IO_IN (input PACKAGE_PIN, output D_IN_0, D_IN_1, input D_OUT_0, D_OUT_1,
+  input OUTPUT_ENABLE, OUTPUT_CLK, INPUT_CLK, CLOCK_ENABLE, LATCH_INPUT_VALUE);
+  parameter IO_STANDARD = 0;
+  parameter NEG_TRIGGER = 0;
+  parameter PIN_TYPE = 0;
+  parameter PULLUP = 0;
+  assign D_IN_0 = PACKAGE_PIN;
+  assign D_IN_1 = PACKAGE_PIN;
+endmodule
+
+module ZO_IO_OUT (output PACKAGE_PIN, output D_IN_0, D_IN_1, input D_OUT_0, D_OUT_1,
+  input OUTPUT_ENABLE, OUTPUT_CLK, INPUT_CLK, CLOCK_ENABLE, LATCH_INPUT_VALUE);
+  parameter IO_STANDARD = 0;
+  parameter NEG_TRIGGER = 0;
+  parameter PIN_TYPE = 0;
+  parameter PULLUP = 0;
+  assign PACKAGE_PIN = D_OUT_0;
+  assign D_IN_0 = D_OUT_0;
+  assign D_IN_1 = D_OUT_0;
 endmodule
 
 // Stand-in: the fabric clock is the reference clock (frequencies are not modelled).
@@ -469,20 +535,33 @@ pub fn post_place_and_route(s: &Synthesized) -> Result<(Vec<PathBuf>, Vec<&'stat
             "post.json",
         ])
         .args(["--freq", &format!("{}", b.fabric_hz as f64 / 1e6)]);
-    if !run(
-        pnr,
-        &s.dir.join("nextpnr-post.log"),
-        "nextpnr-ice40",
-        "apt-get install nextpnr-ice40",
-    )? {
-        // nextpnr exits 1 on a timing failure after writing everything; the netlist is still
-        // what it placed.
-        if !s.dir.join("post.json").is_file() {
+    // Placement is deterministic: it is redone only when the synthesised netlist or the
+    // command changed (recorded in `post.json.key`).
+    let key = format!(
+        "{pnr:?}\n{}",
+        std::fs::read_to_string(s.dir.join("top.json.key")).unwrap_or_default()
+    );
+    let key_file = s.dir.join("post.json.key");
+    let cached = s.dir.join("post.json").is_file()
+        && std::fs::read_to_string(&key_file).is_ok_and(|k| k == key);
+    if !cached {
+        let _ = std::fs::remove_file(&key_file);
+        let _ = std::fs::remove_file(s.dir.join("post.json"));
+        // nextpnr exits 1 on a timing failure after writing everything; the netlist is
+        // still what it placed.
+        let ok = run(
+            pnr,
+            &s.dir.join("nextpnr-post.log"),
+            "nextpnr-ice40",
+            "apt-get install nextpnr-ice40",
+        )?;
+        if !ok && !s.dir.join("post.json").is_file() {
             bail!(
                 "nextpnr failed: see {}",
                 s.dir.join("nextpnr-post.log").display()
             );
         }
+        std::fs::write(&key_file, key)?;
     }
     let text = std::fs::read_to_string(s.dir.join("post.json"))?;
     let mut placed: Value = serde_json::from_str(&text).context("post.json is not JSON")?;
@@ -491,6 +570,10 @@ pub fn post_place_and_route(s: &Synthesized) -> Result<(Vec<PathBuf>, Vec<&'stat
     let net = s.dir.join("post.v");
     write_verilog(b.family, &s.dir.join("post-sim.json"), &net)?;
     let (mut files, defines) = cell_models(b.family, &s.dir)?;
+    for f in &files {
+        let text = std::fs::read_to_string(f)?;
+        std::fs::write(f, without_pulls(&text))?;
+    }
     let wrappers = s.dir.join("ice40_placed_cells.v");
     std::fs::write(&wrappers, placed_cell_wrappers())?;
     files.insert(0, net);
