@@ -145,18 +145,16 @@ pub struct Session {
     pub trained: u64,
     model: Device<Model>,
     seq: u8,
-    reads: WeightReads,
 }
 
 impl Session {
-    fn new(dut: &Dut, reads: WeightReads) -> Self {
+    fn new(dut: &Dut) -> Self {
         Self {
             dut: dut.clone(),
             model: Device::new(Model::new(dut.shape, 1), dut.info.clone()),
             steps: Vec::new(),
             seq: 0,
             trained: 0,
-            reads,
         }
     }
 
@@ -280,7 +278,7 @@ pub fn build_session(dut: &Dut, epochs: u16, reads: WeightReads) -> Session {
     } else {
         n.min(MAX_READ_COUNT as usize)
     };
-    let mut s = Session::new(dut, reads);
+    let mut s = Session::new(dut);
     s.request(&Request::Identify, "identify");
     s.request(&Request::Status, "status after power-on");
     let w0 = init_weights(shape, 3);
@@ -403,7 +401,6 @@ pub fn build_session(dut: &Dut, epochs: u16, reads: WeightReads) -> Session {
     s.request(&Request::Reset, "reset");
     s.request(&Request::Status, "status after reset");
     s.request(&Request::Identify, "identify after reset");
-    let _ = s.reads;
     s
 }
 

@@ -265,6 +265,32 @@ pub fn restore_placed(netlist: &mut Value) -> Result<()> {
         .max_by_key(|(_, n)| *n)
         .map(|(b, _)| serde_json::from_str::<Value>(&b))
         .transpose()?;
+    // The PLL drives the fabric clock through a global buffer whose input placement left
+    // unconnected (then a new net joins them), or directly.
+    let fabric = fabric.context("no logic cell is clocked")?;
+    let next_bit = top["netnames"]
+        .as_object()
+        .into_iter()
+        .flat_map(|n| n.values())
+        .flat_map(|n| n["bits"].as_array().cloned().unwrap_or_default())
+        .filter_map(|b| b.as_u64())
+        .max()
+        .unwrap_or(0)
+        + 1;
+    let mut pll_output = Some(("PLLOUT_A_GLOBAL", fabric.clone()));
+    if let Some(cells) = top["cells"].as_object_mut() {
+        for c in cells.values_mut() {
+            let gb = c["type"] == "SB_GB";
+            let ports = &mut c["connections"];
+            if gb
+                && ports["GLOBAL_BUFFER_OUTPUT"] == Value::Array(vec![fabric.clone()])
+                && ports["USER_SIGNAL_TO_GLOBAL_BUFFER"] == Value::Array(vec![])
+            {
+                ports["USER_SIGNAL_TO_GLOBAL_BUFFER"] = Value::Array(vec![next_bit.into()]);
+                pll_output = Some(("PLLOUT_A", next_bit.into()));
+            }
+        }
+    }
     let inputs: Vec<Value> = top["ports"]
         .as_object()
         .map(|ports| {
@@ -298,18 +324,14 @@ pub fn restore_placed(netlist: &mut Value) -> Result<()> {
             continue;
         };
         if kind == "ICESTORM_PLL" {
-            let out = fabric.clone().context("no logic cell is clocked")?;
-            if ports
-                .get("REFERENCECLK")
-                .is_some_and(|v| v == &Value::Array(vec![]))
-            {
-                ports.insert("REFERENCECLK".into(), clk.clone());
-            }
-            if ports
-                .get("PLLOUT_A_GLOBAL")
-                .is_some_and(|v| v == &Value::Array(vec![]))
-            {
-                ports.insert("PLLOUT_A_GLOBAL".into(), Value::Array(vec![out]));
+            let (port, net) = pll_output.clone().context("no logic cell is clocked")?;
+            for (p, v) in [
+                ("REFERENCECLK", clk.clone()),
+                (port, Value::Array(vec![net])),
+            ] {
+                if ports.get(p).is_some_and(|b| b == &Value::Array(vec![])) {
+                    ports.insert(p.into(), v);
+                }
             }
         }
         for (port, bits) in ports.iter_mut() {
@@ -344,6 +366,26 @@ fn without_pulls(cells: &str) -> String {
 /// cells it has (their ports are split into single bits after placement), and the PLL's
 /// pass-through stand-in.
 fn placed_cell_wrappers() -> String {
+    // A pad whose pin is `direction`; the inputs it reports follow `source`.
+    let pad = |name: &str, direction: &str, source: &str| -> String {
+        let drive = if direction == "output" {
+            "  assign PACKAGE_PIN = D_OUT_0;\n"
+        } else {
+            ""
+        };
+        format!(
+            "module {name} ({direction} PACKAGE_PIN, output D_IN_0, D_IN_1, input D_OUT_0, D_OUT_1,
+  input OUTPUT_ENABLE, OUTPUT_CLK, INPUT_CLK, CLOCK_ENABLE, LATCH_INPUT_VALUE);
+  parameter IO_STANDARD = 0;
+  parameter NEG_TRIGGER = 0;
+  parameter PIN_TYPE = 0;
+  parameter PULLUP = 0;
+{drive}  assign D_IN_0 = {source};
+  assign D_IN_1 = {source};
+endmodule
+"
+        )
+    };
     let bits = |name: &str, n: usize| -> String {
         (0..n)
             .rev()
@@ -423,27 +465,8 @@ module ICESTORM_SPRAM (
 endmodule
 
 // Plain pins (PIN_TYPE 000001 input, 011001 output).
-module ZO_IO_IN (input PACKAGE_PIN, output D_IN_0, D_IN_1, input D_OUT_0, D_OUT_1,
-  input OUTPUT_ENABLE, OUTPUT_CLK, INPUT_CLK, CLOCK_ENABLE, LATCH_INPUT_VALUE);
-  parameter IO_STANDARD = 0;
-  parameter NEG_TRIGGER = 0;
-  parameter PIN_TYPE = 0;
-  parameter PULLUP = 0;
-  assign D_IN_0 = PACKAGE_PIN;
-  assign D_IN_1 = PACKAGE_PIN;
-endmodule
-
-module ZO_IO_OUT (output PACKAGE_PIN, output D_IN_0, D_IN_1, input D_OUT_0, D_OUT_1,
-  input OUTPUT_ENABLE, OUTPUT_CLK, INPUT_CLK, CLOCK_ENABLE, LATCH_INPUT_VALUE);
-  parameter IO_STANDARD = 0;
-  parameter NEG_TRIGGER = 0;
-  parameter PIN_TYPE = 0;
-  parameter PULLUP = 0;
-  assign PACKAGE_PIN = D_OUT_0;
-  assign D_IN_0 = D_OUT_0;
-  assign D_IN_1 = D_OUT_0;
-endmodule
-
+{pad_in}
+{pad_out}
 // Stand-in: the fabric clock is the reference clock (frequencies are not modelled).
 module ICESTORM_PLL (
   input REFERENCECLK, EXTFEEDBACK, BYPASS, RESETB, LATCHINPUTVALUE, SDI, SCLK,
@@ -498,6 +521,8 @@ endmodule
         mask = bits("MASKWREN", 4),
         dataout = bits("DATAOUT", 16),
         delay = bits("DYNAMICDELAY", 8),
+        pad_in = pad("ZO_IO_IN", "input", "PACKAGE_PIN"),
+        pad_out = pad("ZO_IO_OUT", "output", "D_OUT_0"),
     )
 }
 
