@@ -101,8 +101,36 @@ pub fn cell_models(family: Family, dir: &Path) -> Result<(Vec<PathBuf>, Vec<&'st
             // every port its cells use.
             Ok((vec![out], vec!["NO_ICE40_DEFAULT_ASSIGNMENTS"]))
         }
-        Family::Ecp5 => Ok((vec![data.join("ecp5/cells_sim.v")], vec![])),
+        Family::Ecp5 => {
+            let out = dir.join("ecp5_cells_sim.v");
+            std::fs::write(&out, inline_includes(&data.join("ecp5/cells_sim.v"), 0)?)?;
+            Ok((vec![out], vec![]))
+        }
     }
+}
+
+/// `file` with its `` `include "NAME" `` lines replaced by the files they name (from its own
+/// directory), as the preprocessor would: one self-contained file, so that no simulator needs
+/// an include path.
+fn inline_includes(file: &Path, depth: usize) -> Result<String> {
+    if depth > 8 {
+        bail!("includes nested too deeply at {}", file.display());
+    }
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let dir = file.parent().context("cell model directory")?;
+    let mut out = String::new();
+    for line in text.lines() {
+        match line.trim().strip_prefix("`include \"") {
+            Some(rest) => {
+                let name = rest.trim_end_matches('"');
+                out.push_str(&inline_includes(&dir.join(name), depth + 1)?);
+            }
+            None => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    Ok(out)
 }
 
 /// cells_sim.v with its `SB_PLL40_CORE` and `SB_PLL40_PAD` black boxes turned into a
@@ -260,14 +288,14 @@ pub fn restore_placed(netlist: &mut Value) -> Result<()> {
             }
         }
     }
-    let fabric = clocks
+    let fabric: Value = clocks
         .into_iter()
         .max_by_key(|(_, n)| *n)
-        .map(|(b, _)| serde_json::from_str::<Value>(&b))
-        .transpose()?;
+        .map(|(b, _)| serde_json::from_str(&b))
+        .transpose()?
+        .context("no logic cell is clocked")?;
     // The PLL drives the fabric clock through a global buffer whose input placement left
     // unconnected (then a new net joins them), or directly.
-    let fabric = fabric.context("no logic cell is clocked")?;
     let next_bit = top["netnames"]
         .as_object()
         .into_iter()
@@ -277,7 +305,7 @@ pub fn restore_placed(netlist: &mut Value) -> Result<()> {
         .max()
         .unwrap_or(0)
         + 1;
-    let mut pll_output = Some(("PLLOUT_A_GLOBAL", fabric.clone()));
+    let mut pll_output = ("PLLOUT_A_GLOBAL", fabric.clone());
     if let Some(cells) = top["cells"].as_object_mut() {
         for c in cells.values_mut() {
             let gb = c["type"] == "SB_GB";
@@ -287,7 +315,7 @@ pub fn restore_placed(netlist: &mut Value) -> Result<()> {
                 && ports["USER_SIGNAL_TO_GLOBAL_BUFFER"] == Value::Array(vec![])
             {
                 ports["USER_SIGNAL_TO_GLOBAL_BUFFER"] = Value::Array(vec![next_bit.into()]);
-                pll_output = Some(("PLLOUT_A", next_bit.into()));
+                pll_output = ("PLLOUT_A", next_bit.into());
             }
         }
     }
@@ -324,7 +352,7 @@ pub fn restore_placed(netlist: &mut Value) -> Result<()> {
             continue;
         };
         if kind == "ICESTORM_PLL" {
-            let (port, net) = pll_output.clone().context("no logic cell is clocked")?;
+            let (port, net) = pll_output.clone();
             for (p, v) in [
                 ("REFERENCECLK", clk.clone()),
                 (port, Value::Array(vec![net])),
