@@ -103,19 +103,27 @@ pub fn cell_models(family: Family, dir: &Path) -> Result<(Vec<PathBuf>, Vec<&'st
         }
         Family::Ecp5 => {
             let out = dir.join("ecp5_cells_sim.v");
-            std::fs::write(&out, inline_includes(&data.join("ecp5/cells_sim.v"), 0)?)?;
-            Ok((vec![out], vec![]))
+            let mut seen = Vec::new();
+            std::fs::write(
+                &out,
+                inline_includes(&data.join("ecp5/cells_sim.v"), &mut seen)?,
+            )?;
+            let mult = dir.join("ecp5_mult18.v");
+            std::fs::write(&mult, ecp5_mult18())?;
+            Ok((vec![out, mult], vec![]))
         }
     }
 }
 
 /// `file` with its `` `include "NAME" `` lines replaced by the files they name (from its own
-/// directory), as the preprocessor would: one self-contained file, so that no simulator needs
-/// an include path.
-fn inline_includes(file: &Path, depth: usize) -> Result<String> {
-    if depth > 8 {
-        bail!("includes nested too deeply at {}", file.display());
+/// directory), each file once (`seen`), as include guards would: one self-contained file, so
+/// that no simulator needs an include path. (ECP5's cells_sim.v includes cells_ff.vh and
+/// cells_io.vh both directly and through common_sim.vh.)
+fn inline_includes(file: &Path, seen: &mut Vec<PathBuf>) -> Result<String> {
+    if seen.iter().any(|f| f == file) {
+        return Ok(String::new());
     }
+    seen.push(file.to_path_buf());
     let text =
         std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     let dir = file.parent().context("cell model directory")?;
@@ -124,13 +132,62 @@ fn inline_includes(file: &Path, depth: usize) -> Result<String> {
         match line.trim().strip_prefix("`include \"") {
             Some(rest) => {
                 let name = rest.trim_end_matches('"');
-                out.push_str(&inline_includes(&dir.join(name), depth + 1)?);
+                out.push_str(&inline_includes(&dir.join(name), seen)?);
             }
             None => out.push_str(line),
         }
         out.push('\n');
     }
     Ok(out)
+}
+
+/// A model of the ECP5 `MULT18X18D` as yosys's `synth_ecp5` instantiates it here: no
+/// parameters, so every register is bypassed (`REG_* = "NONE"`) and `P = A * B`, each operand
+/// signed when its `SIGNED` input is high. Yosys ships the cell as a black box only. The model
+/// declares no parameters, so a netlist that configures registers fails to elaborate instead
+/// of simulating wrongly.
+fn ecp5_mult18() -> String {
+    let names = |p: &str, n: usize| -> String {
+        (0..n)
+            .rev()
+            .map(|i| format!("{p}{i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    format!(
+        "// MULT18X18D, combinational configuration (xtask::netlist::ecp5_mult18).
+module MULT18X18D (
+  input {a}, {b}, {c},
+  input SIGNEDA, SIGNEDB, SOURCEA, SOURCEB, CLK3, CLK2, CLK1, CLK0, CE3, CE2, CE1, CE0,
+  input RST3, RST2, RST1, RST0, {sria}, {srib},
+  output {p}, SIGNEDP, {sroa}, {srob}, {roa}, {rob}, {roc}
+);
+  wire [17:0] a = {{{a}}};
+  wire [17:0] b = {{{b}}};
+  wire signed [36:0] sa = {{{{19{{SIGNEDA & a[17]}}}}, a}};
+  wire signed [36:0] sb = {{{{19{{SIGNEDB & b[17]}}}}, b}};
+  wire signed [73:0] product = sa * sb;
+  assign {{{p}}} = product[35:0];
+  assign SIGNEDP = SIGNEDA | SIGNEDB;
+  assign {{{sroa}}} = a;
+  assign {{{srob}}} = b;
+  assign {{{roa}}} = a;
+  assign {{{rob}}} = b;
+  assign {{{roc}}} = 18'b0;
+endmodule
+",
+        a = names("A", 18),
+        b = names("B", 18),
+        c = names("C", 18),
+        p = names("P", 36),
+        sria = names("SRIA", 18),
+        srib = names("SRIB", 18),
+        sroa = names("SROA", 18),
+        srob = names("SROB", 18),
+        roa = names("ROA", 18),
+        rob = names("ROB", 18),
+        roc = names("ROC", 18),
+    )
 }
 
 /// cells_sim.v with its `SB_PLL40_CORE` and `SB_PLL40_PAD` black boxes turned into a
