@@ -106,6 +106,8 @@ pub struct ConnectArgs {
     /// boards' default builds): it takes estimators np and wp only.
     #[arg(long)]
     pub no_hybrid: bool,
+    #[command(flatten)]
+    pub vcd: zo_sim::vcd::VcdArgs,
     /// Set by main when the port came from ZO_PORT rather than the command line.
     #[arg(skip)]
     pub port_from_env: bool,

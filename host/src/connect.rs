@@ -70,6 +70,10 @@ impl Connection {
                 "--port talks to a board and --board starts a virtual one; pass only one of them"
             );
         }
+        let vcd = args.vcd.spec()?;
+        if vcd.is_some() && args.board != Some(BoardKind::Rtl) {
+            bail!("--vcd records the RTL's signals: it needs --board rtl");
+        }
         let port = if args.board.is_some() {
             None // --board wins over ZO_PORT from the environment
         } else {
@@ -118,13 +122,15 @@ impl Connection {
                 };
                 let spawn_err = |e| anyhow!("cannot start the virtual board: {e}");
                 let board = match kind {
-                    DeviceKind::Rtl => Board::Rtl(
-                        VirtualBoard::spawn(Device::new(
-                            RtlLearner::<VIRTUAL_AW>::new(shape),
-                            info,
-                        ))
-                        .map_err(spawn_err)?,
-                    ),
+                    DeviceKind::Rtl => {
+                        let mut learner = RtlLearner::<VIRTUAL_AW>::new(shape);
+                        if let Some(spec) = &vcd {
+                            learner.record_vcd(spec)?;
+                        }
+                        Board::Rtl(
+                            VirtualBoard::spawn(Device::new(learner, info)).map_err(spawn_err)?,
+                        )
+                    }
                     _ => Board::Model(
                         VirtualBoard::spawn(Device::new(Model::new(shape, 1), info))
                             .map_err(spawn_err)?,

@@ -557,6 +557,66 @@ const CASES: &[Case] = &[
         1,
         &["serial port"],
     ),
+    // Waveforms: only the RTL board records; a window must be ordered; the file must be
+    // writable; a prefix must select something.
+    case(
+        "vcd on the model board",
+        &["train", "--vcd", "{dir}/w.vcd"],
+        1,
+        &["--vcd", "--board rtl"],
+    ),
+    case(
+        "vcd window reversed",
+        &[
+            "train",
+            "--board",
+            "rtl",
+            "--vcd",
+            "{dir}/w.vcd",
+            "--vcd-from",
+            "10",
+            "--vcd-to",
+            "5",
+        ],
+        1,
+        &["--vcd-from 10 is after --vcd-to 5"],
+    ),
+    case(
+        "vcd window without a file",
+        &["train", "--board", "rtl", "--vcd-to", "5"],
+        1,
+        &["need --vcd FILE"],
+    ),
+    case(
+        "vcd file not writable",
+        &[
+            "train",
+            "--board",
+            "rtl",
+            "--shape",
+            "5-4-3",
+            "--vcd",
+            "{dir}/no-such-dir/w.vcd",
+        ],
+        1,
+        &["cannot write the waveform file", "no-such-dir/w.vcd"],
+    ),
+    case(
+        "vcd signals select nothing",
+        &[
+            "train",
+            "--board",
+            "rtl",
+            "--shape",
+            "5-4-3",
+            "--vcd",
+            "{dir}/w.vcd",
+            "--vcd-signals",
+            "nothing",
+        ],
+        1,
+        &["--vcd-signals nothing", "no signal"],
+    ),
     case(
         "port and board",
         &["info", "--port", "/dev/null", "--board", "rtl"],
@@ -1117,7 +1177,11 @@ fn check_inner(dir: &TempDir, c: &Case, args: &[String], o: &std::process::Outpu
     );
     for e in entries(dir.path()) {
         assert!(
-            e == ".stale.partial" || !e.ends_with(".partial") && !e.ends_with(".lock"),
+            e == ".stale.partial"
+                || !e.ends_with(".partial")
+                    && !e.ends_with(".lock")
+                    && !e.ends_with(".part")
+                    && !e.starts_with("w."),
             "{}: left {e}",
             c.name
         );

@@ -4,6 +4,7 @@
 //! - [`lfsr`]: the model of the noise generator.
 //! - [`dataset`]: built-in datasets, stratified splits and input quantisation.
 pub mod board;
+pub mod compare;
 pub mod dataset;
 pub mod fixtures;
 pub mod lfsr;
@@ -18,3 +19,4 @@ pub mod tune;
 pub mod uart;
 pub mod uart_board;
 pub mod vboard;
+pub mod vcd;

@@ -5,9 +5,13 @@
 //! compare every observable after every operation.
 
 use crate::model::{Counters, Inference, SampleLosses};
+use crate::vcd::{VcdError, VcdRecorder, VcdSpec};
 use rust_hdl::prelude::*;
 use zo_hdl::config::{Estimator, LossKind, Op, Shape, TrainParams};
 use zo_hdl::learner::Learner;
+
+/// The learner's scope in a waveform file.
+const VCD_TOP: &str = "learner";
 
 /// The RTL learner with an emulated synchronous sample buffer, a cycle counter and the running
 /// totals of its per-operation counters (which the device keeps in its status file).
@@ -20,6 +24,7 @@ pub struct RtlLearner<const AW: usize> {
     pub cycles: u64,
     /// Cycles from `start` to `done` of the last operation.
     pub last_op_cycles: u64,
+    vcd: Option<VcdRecorder>,
 }
 
 impl<const AW: usize> RtlLearner<AW> {
@@ -33,9 +38,17 @@ impl<const AW: usize> RtlLearner<AW> {
             counters: Counters::default(),
             cycles: 0,
             last_op_cycles: 0,
+            vcd: None,
         };
         s.settle();
         s
+    }
+
+    /// Records the learner's signals selected by `spec` into a VCD file (top scope
+    /// `learner`), one sample per clock cycle, until the harness is dropped.
+    pub fn record_vcd(&mut self, spec: &VcdSpec) -> Result<(), VcdError> {
+        self.vcd = Some(VcdRecorder::create(spec, &*self.uut, VCD_TOP)?);
+        Ok(())
     }
 
     fn settle(&mut self) {
@@ -53,6 +66,9 @@ impl<const AW: usize> RtlLearner<AW> {
         self.uut.clock.next = false.into();
         self.settle();
         self.cycles += 1;
+        if let Some(v) = self.vcd.as_mut() {
+            v.sample(self.cycles, &*self.uut, VCD_TOP);
+        }
     }
 
     pub fn shape(&self) -> Shape {

@@ -5,10 +5,14 @@
 
 use crate::uart::{frame, LineDecoder, RxEvent};
 use crate::vboard::Firmware;
+use crate::vcd::{VcdError, VcdRecorder, VcdSpec};
 use rust_hdl::prelude::*;
 use zo_hdl::config::Shape;
 use zo_hdl::controller::ControllerInfo;
 use zo_hdl::device::ZoDevice;
+
+/// The device's scope in a waveform file.
+const VCD_TOP: &str = "device";
 
 /// Consecutive idle cycles after which a request is taken as fully answered.
 const QUIET: u32 = 64;
@@ -22,6 +26,7 @@ pub struct UartBoard<const AW: usize, const SA: usize> {
     pub cycles: u64,
     /// Frame errors seen on `txd` (must stay 0).
     pub tx_frame_errors: u64,
+    vcd: Option<VcdRecorder>,
 }
 
 impl<const AW: usize, const SA: usize> UartBoard<AW, SA> {
@@ -36,10 +41,18 @@ impl<const AW: usize, const SA: usize> UartBoard<AW, SA> {
             out: Vec::new(),
             cycles: 0,
             tx_frame_errors: 0,
+            vcd: None,
         };
         b.settle();
         b.wait_quiet(1_000_000);
         b
+    }
+
+    /// Records the device's signals selected by `spec` into a VCD file (top scope `device`),
+    /// one sample per clock cycle counted from power-on, until the harness is dropped.
+    pub fn record_vcd(&mut self, spec: &VcdSpec) -> Result<(), VcdError> {
+        self.vcd = Some(VcdRecorder::create(spec, &*self.uut, VCD_TOP)?);
+        Ok(())
     }
 
     fn settle(&mut self) {
@@ -50,6 +63,9 @@ impl<const AW: usize, const SA: usize> UartBoard<AW, SA> {
         self.uut.rxd.next = rxd;
         crate::testkit::high_then_low(&mut *self.uut, "the device", |u, c| u.clock.next = c.into());
         self.cycles += 1;
+        if let Some(v) = self.vcd.as_mut() {
+            v.sample(self.cycles, &*self.uut, VCD_TOP);
+        }
         match self.decoder.push(self.uut.txd.val()) {
             Some(RxEvent::Byte(b)) => self.out.push(b),
             Some(RxEvent::FrameError) => self.tx_frame_errors += 1,

@@ -10,6 +10,7 @@ use zo_proto::{
     Sample, Status,
 };
 use zo_sim::board::{BoardInfo, Device};
+use zo_sim::compare::difference;
 use zo_sim::fixtures::test_params;
 use zo_sim::model::Model;
 use zo_sim::rtl_device::RtlDevice;
@@ -23,6 +24,9 @@ struct Pair {
     rtl: RtlDevice<6, 7>,
     seq: u8,
     compared: usize,
+    /// Mutation tests: `(exchange, byte, mask)` flips bits of one byte of the RTL's answer on
+    /// the wire in the given exchange (counted from 0).
+    fault: Option<(usize, usize, u8)>,
 }
 
 impl Pair {
@@ -39,17 +43,33 @@ impl Pair {
             model: Device::new(Model::new(SHAPE, 1), info),
             seq: 0,
             compared: 0,
+            fault: None,
         }
     }
 
-    /// Sends raw wire bytes to both; the answers must be identical. Returns them.
-    fn wire(&mut self, bytes: &[u8], what: &str) -> Vec<u8> {
+    /// Sends raw wire bytes to both; the answers must be identical. Returns them, or where
+    /// they first differ.
+    fn try_wire(&mut self, bytes: &[u8], what: &str) -> Result<Vec<u8>, String> {
         let m = self.model.receive(bytes);
         let frames = m.iter().filter(|&&b| b == 0).count();
-        let r = self.rtl.transact(bytes, frames.max(1), 200_000);
-        assert_eq!(r, m, "{what}: RTL answered {r:02x?}, model {m:02x?}");
+        let mut r = self.rtl.transact(bytes, frames.max(1), 200_000);
+        if let Some((exchange, byte, mask)) = self.fault {
+            if exchange == self.compared {
+                r[byte] ^= mask;
+            }
+        }
+        let exchange = self.compared;
         self.compared += 1;
-        m
+        match difference(&r, &m) {
+            None => Ok(m),
+            Some(d) => Err(format!(
+                "exchange {exchange} ({what}): {d}; RTL answered {r:02x?}, model {m:02x?}"
+            )),
+        }
+    }
+
+    fn wire(&mut self, bytes: &[u8], what: &str) -> Vec<u8> {
+        self.try_wire(bytes, what).unwrap_or_else(|e| panic!("{e}"))
     }
 
     fn packet(&mut self, kind: u8, payload: Vec<u8>, what: &str) -> Vec<u8> {
@@ -687,4 +707,21 @@ fn protocol_md_examples_on_both_engines() {
         }
     }
     assert!(exchanges >= 19, "{exchanges} exchanges in PROTOCOL.md");
+}
+
+/// Mutation test of the protocol comparison: one flipped bit in one byte of the engine's
+/// answer on the wire must fail it, naming the exchange and the byte.
+#[test]
+fn comparison_catches_one_flipped_bit_on_the_wire() {
+    let mut clean = Pair::new();
+    clean.request(&Request::Identify, "identify");
+    clean.request(&Request::Status, "status");
+    let mut d = Pair::new();
+    d.fault = Some((1, 6, 0x08));
+    d.try_wire(&encode_frame(&Request::Identify.to_packet(1)), "identify")
+        .expect("exchange 0 is untouched");
+    let e = d
+        .try_wire(&encode_frame(&Request::Status.to_packet(2)), "status")
+        .expect_err("a flipped bit on the wire is caught");
+    assert!(e.starts_with("exchange 1 (status): byte 6: got "), "{e}");
 }

@@ -4,8 +4,9 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use zo_hdl::config::{Estimator, LossKind, Shape, TrainParams};
+use zo_sim::compare::first_weight_difference;
 use zo_sim::fixtures::test_train_params;
-use zo_sim::model::Model;
+use zo_sim::model::{Counters, Model, SampleLosses};
 use zo_sim::rtl::RtlLearner;
 use zo_sim::train::init_weights;
 
@@ -18,15 +19,67 @@ struct Case {
     seed: u32,
 }
 
-/// Trains both on the same random samples; returns (saturations, cycles per sample).
-fn run<const AW: usize>(case: &Case) -> (u32, f64) {
-    run_with::<AW>(case, &Fault::None)
+/// What both sides expose after a training sample.
+#[derive(Clone, Debug)]
+struct Observed {
+    losses: SampleLosses,
+    counters: Counters,
+    probe_seed: u32,
+    batch_pos: u16,
+    weights: Vec<i16>,
 }
 
-/// A deliberate one-bit difference between the two views (the mutation tests).
+/// Where the RTL first disagrees with the model after sample `n`: the field, and for weights
+/// the first address.
+fn compare(n: usize, rtl: &Observed, model: &Observed) -> Result<(), String> {
+    let at = format!("sample {n}");
+    if rtl.losses != model.losses {
+        return Err(format!(
+            "{at}: losses differ: rtl {:?} model {:?}",
+            rtl.losses, model.losses
+        ));
+    }
+    if rtl.counters != model.counters {
+        return Err(format!(
+            "{at}: counters differ: rtl {:?} model {:?}",
+            rtl.counters, model.counters
+        ));
+    }
+    if rtl.probe_seed != model.probe_seed {
+        return Err(format!(
+            "{at}: probe seed differs: rtl {:#x} model {:#x}",
+            rtl.probe_seed, model.probe_seed
+        ));
+    }
+    if rtl.batch_pos != model.batch_pos {
+        return Err(format!(
+            "{at}: batch position differs: rtl {} model {}",
+            rtl.batch_pos, model.batch_pos
+        ));
+    }
+    if let Some(a) = first_weight_difference(&rtl.weights, &model.weights) {
+        return Err(format!(
+            "{at}: weights differ first at address {a}: rtl {:?} model {:?}",
+            rtl.weights.get(a),
+            model.weights.get(a)
+        ));
+    }
+    Ok(())
+}
+
+/// A single-bit fault injected into what the model reports after one sample (the mutation
+/// test's; the model itself is not touched).
+#[derive(Clone, Copy, Debug)]
 enum Fault {
-    None,
-    /// The model's derivative of output 0 has this bit flipped.
+    /// Flip `bit` of the weight at `address` after sample `sample`.
+    Weight {
+        sample: usize,
+        address: usize,
+        bit: u32,
+    },
+    /// Flip `bit` of `L+` after sample `sample`.
+    LossPlus { sample: usize, bit: u32 },
+    /// The model's derivative of output 0 has this bit flipped (the hybrid path).
     Derivative(u32),
     /// The RTL's out_shift register has its low bit flipped.
     OutShift,
@@ -36,7 +89,9 @@ enum Fault {
     Momentum,
 }
 
-fn run_with<const AW: usize>(case: &Case, fault: &Fault) -> (u32, f64) {
+/// Trains both on the same random samples; returns (saturations, cycles per sample), or the
+/// first disagreement.
+fn run_with<const AW: usize>(case: &Case, fault: Option<Fault>) -> Result<(u32, f64), String> {
     let shape = case.shape;
     let mut model = Model::new(shape, case.seed);
     let mut rtl = RtlLearner::<AW>::new(shape);
@@ -44,10 +99,10 @@ fn run_with<const AW: usize>(case: &Case, fault: &Fault) -> (u32, f64) {
     model.params = case.params;
     let mut rtl_params = case.params;
     match fault {
-        Fault::Derivative(bit) => model.grad_fault = Some((0, *bit)),
-        Fault::OutShift => rtl_params.out_shift ^= 1,
-        Fault::Momentum => rtl_params.momentum ^= 1,
-        Fault::None | Fault::InputSign => {}
+        Some(Fault::Derivative(bit)) => model.grad_fault = Some((0, bit)),
+        Some(Fault::OutShift) => rtl_params.out_shift ^= 1,
+        Some(Fault::Momentum) => rtl_params.momentum ^= 1,
+        _ => {}
     }
     rtl.set_params(&rtl_params);
     let w0: Vec<i16> = init_weights(shape, case.seed as u64)
@@ -65,44 +120,49 @@ fn run_with<const AW: usize>(case: &Case, fault: &Fault) -> (u32, f64) {
         let t = rng.gen_range(0..shape.n_out);
         let lm = model.train(&x, t);
         let mut xr = x.clone();
-        if let Fault::InputSign = fault {
+        if let Some(Fault::InputSign) = fault {
             xr[0] ^= 0x80;
         }
         let lr = rtl.train(&xr, t);
         train_cycles += rtl.last_op_cycles;
-        let ctx = format!("{} {:?} sample {n}", shape, case.params);
-        assert_eq!(lr, lm, "losses differ: {ctx}");
-        assert_eq!(rtl.counters(), model.counters, "counters differ: {ctx}");
-        assert_eq!(
-            rtl.probe_seed(),
-            model.probe_seed(),
-            "probe seed differs: {ctx}"
-        );
-        assert_eq!(
-            rtl.batch_pos(),
-            model.batch_pos(),
-            "batch position differs: {ctx}"
-        );
-        let wr = rtl.read_weights();
-        if wr != model.weights() {
-            let a = (0..wr.len())
-                .find(|&a| wr[a] != model.weights()[a])
-                .unwrap();
-            panic!(
-                "weights differ first at address {a}: rtl {} model {}: {ctx}",
-                wr[a],
-                model.weights()[a]
-            );
+        let ctx = format!("{} {:?}", shape, case.params);
+        let mut m = Observed {
+            losses: lm,
+            counters: model.counters,
+            probe_seed: model.probe_seed(),
+            batch_pos: model.batch_pos(),
+            weights: model.weights().to_vec(),
+        };
+        match fault {
+            Some(Fault::Weight {
+                sample,
+                address,
+                bit,
+            }) if sample == n => m.weights[address] ^= 1 << bit,
+            Some(Fault::LossPlus { sample, bit }) if sample == n => m.losses.plus ^= 1 << bit,
+            _ => {}
         }
+        let r = Observed {
+            losses: lr,
+            counters: rtl.counters(),
+            probe_seed: rtl.probe_seed(),
+            batch_pos: rtl.batch_pos(),
+            weights: rtl.read_weights(),
+        };
+        compare(n, &r, &m).map_err(|e| format!("{e}: {ctx}"))?;
         if n % 17 == 0 {
             let im = model.infer(&x, t);
-            let ir = rtl.infer(&x, t);
-            assert_eq!(ir, im, "inference (logits, class, loss) differs: {ctx}");
-            assert_eq!(
-                rtl.counters(),
-                model.counters,
-                "inference changed counters: {ctx}"
-            );
+            let ir = rtl.infer(&xr, t);
+            if ir != im {
+                return Err(format!(
+                    "sample {n}: inference (logits, class, loss) differs: rtl {ir:?} model {im:?}: {ctx}"
+                ));
+            }
+            if rtl.counters() != model.counters {
+                return Err(format!(
+                    "sample {n}: inference changed counters differ: {ctx}"
+                ));
+            }
         }
     }
     // A partial batch flushed by the Apply op, then cleared accumulators.
@@ -113,10 +173,42 @@ fn run_with<const AW: usize>(case: &Case, fault: &Fault) -> (u32, f64) {
     model.clear_accumulators();
     rtl.clear_accumulators();
     assert_eq!(rtl.batch_pos(), model.batch_pos());
-    (
+    Ok((
         model.counters.saturations,
         train_cycles as f64 / case.samples as f64,
-    )
+    ))
+}
+
+/// Trains both on the same random samples; returns (saturations, cycles per sample).
+fn run<const AW: usize>(case: &Case) -> (u32, f64) {
+    run_with::<AW>(case, None).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Mutation test of the comparison: one flipped bit of one weight, and of one loss, in what
+/// the model reports after sample 5 must each fail it, naming the sample and the address.
+#[test]
+fn comparison_catches_one_flipped_weight_bit_and_one_flipped_loss_bit() {
+    let case = Case {
+        shape: A,
+        params: params(Estimator::NodePerturbation, LossKind::CrossEntropy, 1),
+        samples: 8,
+        init_scale: 1,
+        seed: 2,
+    };
+    assert!(run_with::<6>(&case, None).is_ok(), "the clean run agrees");
+    let weight = Fault::Weight {
+        sample: 5,
+        address: 23,
+        bit: 0,
+    };
+    let e = run_with::<6>(&case, Some(weight)).expect_err("a flipped weight bit is caught");
+    assert!(
+        e.starts_with("sample 5: weights differ first at address 23:"),
+        "{e}"
+    );
+    let loss = Fault::LossPlus { sample: 5, bit: 7 };
+    let e = run_with::<6>(&case, Some(loss)).expect_err("a flipped loss bit is caught");
+    assert!(e.starts_with("sample 5: losses differ"), "{e}");
 }
 
 fn params(estimator: Estimator, loss: LossKind, batch: u16) -> TrainParams {
@@ -282,8 +374,9 @@ fn full_size_network_and_cycle_count() {
     );
 }
 
-/// Each new path is covered: one flipped bit in it makes the comparison fail, and the failure
-/// names what differs.
+/// Each new path is covered: one flipped bit in it (the hybrid estimator's derivative and
+/// output step, the signed input, momentum) makes the comparison fail, and the failure names
+/// what differs.
 #[test]
 fn a_flipped_bit_in_a_new_path_fails_the_comparison() {
     let case = Case {
@@ -296,22 +389,19 @@ fn a_flipped_bit_in_a_new_path_fails_the_comparison() {
         init_scale: 1,
         seed: 5,
     };
-    run_with::<6>(&case, &Fault::None);
-    for (fault, bit_name) in [
+    assert!(run_with::<6>(&case, None).is_ok(), "the clean run agrees");
+    for (fault, name) in [
         (Fault::Derivative(0), "derivative bit 0"),
         (Fault::Derivative(15), "derivative sign bit"),
         (Fault::OutShift, "out_shift bit 0"),
         (Fault::InputSign, "input sign bit"),
         (Fault::Momentum, "momentum bit 0"),
     ] {
-        let r = std::panic::catch_unwind(|| run_with::<6>(&case, &fault));
-        let msg = match r {
-            Ok(_) => panic!("a flipped {bit_name} went unnoticed"),
-            Err(e) => e.downcast_ref::<String>().cloned().unwrap_or_default(),
-        };
+        let e = run_with::<6>(&case, Some(fault))
+            .expect_err(&format!("a flipped {name} went unnoticed"));
         assert!(
-            msg.contains("differ"),
-            "{bit_name}: the failure must say what differs: {msg}"
+            e.starts_with("sample ") && e.contains("differ"),
+            "{name}: the failure must say where and what differs: {e}"
         );
     }
 }

