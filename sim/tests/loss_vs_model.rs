@@ -59,6 +59,18 @@ fn eval_with(
     )
 }
 
+/// Logits of four kinds by trial: small, any, extremes and the squared-error clip edges, wide.
+fn random_logits(rng: &mut ChaCha8Rng, n_out: usize, trial: usize) -> Vec<i16> {
+    (0..n_out)
+        .map(|_| match trial % 4 {
+            0 => rng.gen_range(-512..512),
+            1 => rng.gen(),
+            2 => [i16::MIN, i16::MAX, 0, -1, 255, 256, -256, -257][rng.gen_range(0..8)],
+            _ => rng.gen_range(-4096..4096),
+        })
+        .collect()
+}
+
 #[test]
 fn loss_unit_matches_model() {
     let tables = LossTables::default();
@@ -67,14 +79,7 @@ fn loss_unit_matches_model() {
         let mut u = LossUnit::new(n_out);
         u.connect_all();
         for trial in 0..300 {
-            let z: Vec<i16> = (0..n_out)
-                .map(|_| match trial % 4 {
-                    0 => rng.gen_range(-512..512),
-                    1 => rng.gen(),
-                    2 => [i16::MIN, i16::MAX, 0, -1][rng.gen_range(0..4)],
-                    _ => rng.gen_range(-4096..4096),
-                })
-                .collect();
+            let z = random_logits(&mut rng, n_out, trial);
             let t = rng.gen_range(0..n_out);
             for (ce, kind) in [
                 (false, LossKind::SquaredError),
@@ -112,14 +117,7 @@ fn derivative_sweep_matches_model() {
         let mut u = LossUnit::new(n_out);
         u.connect_all();
         for trial in 0..200 {
-            let z: Vec<i16> = (0..n_out)
-                .map(|_| match trial % 4 {
-                    0 => rng.gen_range(-512..512),
-                    1 => rng.gen(),
-                    2 => [i16::MIN, i16::MAX, 0, -1, 255, 256, -256, -257][rng.gen_range(0..8)],
-                    _ => rng.gen_range(-4096..4096),
-                })
-                .collect();
+            let z = random_logits(&mut rng, n_out, trial);
             let t = rng.gen_range(0..n_out);
             for (ce, kind) in [
                 (false, LossKind::SquaredError),
