@@ -312,13 +312,14 @@ impl<B: Backend> Device<B> {
                 if p.batch > max_batch {
                     return Self::error(k, ErrorCode::OutOfRange, max_batch);
                 }
-                let max_estimator = self.identity().max_estimator();
-                if p.estimator > max_estimator {
-                    return Self::error(k, ErrorCode::OutOfRange, max_estimator as u16);
-                }
+                // In the order of docs/PROTOCOL.md: batch, momentum, estimator.
                 let max_momentum = self.identity().max_momentum();
                 if p.momentum > max_momentum {
                     return Self::error(k, ErrorCode::OutOfRange, max_momentum as u16);
+                }
+                let max_estimator = self.identity().max_estimator();
+                if p.estimator > max_estimator {
+                    return Self::error(k, ErrorCode::OutOfRange, max_estimator as u16);
                 }
                 self.backend.set_params(&train_params(&p));
                 if p.reseed {

@@ -352,6 +352,10 @@ fn engine_without_accumulators_answers_like_the_reference_device() {
     p.momentum = 3;
     let momentum = d.request(&Request::SetParams(p), "momentum refused");
     assert_eq!(response(&momentum), error(k, ErrorCode::OutOfRange, 0));
+    // Both at once: momentum is checked first (docs/PROTOCOL.md, order of checks).
+    p.estimator = 2;
+    let both = d.request(&Request::SetParams(p), "momentum and hybrid refused");
+    assert_eq!(response(&both), error(k, ErrorCode::OutOfRange, 0));
     let weights: Vec<i16> = (0..SHAPE.n_weights() as i16)
         .map(|i| (i * 97) % 900 - 450)
         .collect();
