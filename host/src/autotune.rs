@@ -23,7 +23,7 @@ pub struct TuneReport {
     pub horizon: u32,
     pub sigma: u16,
     pub eta_shift: u8,
-    #[serde(default = "default_out_shift")]
+    #[serde(default = "crate::util::default_out_shift")]
     pub out_shift: u8,
     /// The best validation epoch of the winning trial: the run's epoch count.
     pub best_epoch: u32,
@@ -58,10 +58,6 @@ impl TuneReport {
             self.horizon
         )
     }
-}
-
-fn default_out_shift() -> u8 {
-    zo_hdl::config::DEFAULT_OUT_SHIFT
 }
 
 /// Settings the user fixed; tuning searches the others.

@@ -60,7 +60,7 @@ pub struct RunConfig {
     pub eta: f64,
     /// The hybrid estimator's output-layer step shift, `eta_out = 2^(11 - out_shift)` (unused
     /// by the others; runs before it existed have the reset value).
-    #[serde(default = "default_out_shift")]
+    #[serde(default = "crate::util::default_out_shift")]
     pub out_shift: u8,
     /// Momentum register (0: off; runs before it existed had none).
     #[serde(default)]
@@ -80,10 +80,6 @@ pub struct RunConfig {
     pub device: DeviceInfo,
     /// Input scaling fitted on the training rows (`zo_sim::scaling`).
     pub input: InputScaling,
-}
-
-fn default_out_shift() -> u8 {
-    zo_hdl::config::DEFAULT_OUT_SHIFT
 }
 
 impl RunConfig {

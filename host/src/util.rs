@@ -211,3 +211,9 @@ pub mod by_name {
             .map_err(serde::de::Error::custom)
     }
 }
+
+/// The reset value of the hybrid estimator's output step shift: the serde default of run
+/// files written before `out_shift` existed.
+pub fn default_out_shift() -> u8 {
+    zo_hdl::config::DEFAULT_OUT_SHIFT
+}

@@ -525,27 +525,37 @@ impl Model {
     /// Per-weight step of the update sweep: apply at once (batch 1) or accumulate.
     #[inline]
     fn update_weight(&mut self, addr: usize, c: i32) {
-        let m = self.params.momentum;
-        if self.params.batch <= 1 && m > 0 {
-            // Accumulate, apply and decay in one step: the velocity carries over.
-            let mut sat = self.counters.saturations;
-            let a = sat32(self.accum[addr] as i64 + c as i64, &mut sat);
-            self.counters.saturations = sat;
-            let d = self.round_step(a, self.shift_of(addr));
-            let mut sat = self.counters.saturations;
-            self.weights[addr] = sat16(self.weights[addr] as i64 - d, &mut sat);
-            self.counters.saturations = sat;
-            self.accum[addr] = a - (a >> m);
-        } else if self.params.batch <= 1 {
-            let d = self.round_step(c, self.shift_of(addr));
-            let mut sat = self.counters.saturations;
-            self.weights[addr] = sat16(self.weights[addr] as i64 - d, &mut sat);
-            self.counters.saturations = sat;
-        } else {
-            let mut sat = self.counters.saturations;
-            self.accum[addr] = sat32(self.accum[addr] as i64 + c as i64, &mut sat);
-            self.counters.saturations = sat;
+        if self.params.batch <= 1 && self.params.momentum == 0 {
+            self.step_weight(addr, c);
+            return;
         }
+        let mut sat = self.counters.saturations;
+        let a = sat32(self.accum[addr] as i64 + c as i64, &mut sat);
+        self.counters.saturations = sat;
+        self.accum[addr] = a;
+        if self.params.batch <= 1 {
+            // Momentum with batch 1: accumulate, apply and decay in one step.
+            self.apply_one(addr);
+        }
+    }
+
+    /// `w = sat16(w - sround(v >> shift))` for weight `addr`.
+    #[inline]
+    fn step_weight(&mut self, addr: usize, v: i32) {
+        let d = self.round_step(v, self.shift_of(addr));
+        let mut sat = self.counters.saturations;
+        self.weights[addr] = sat16(self.weights[addr] as i64 - d, &mut sat);
+        self.counters.saturations = sat;
+    }
+
+    /// Applies accumulator `addr` to its weight and leaves the velocity, `A - (A >> m)` with
+    /// momentum `m`, else 0.
+    #[inline]
+    fn apply_one(&mut self, addr: usize) {
+        let a = self.accum[addr];
+        self.step_weight(addr, a);
+        let m = self.params.momentum;
+        self.accum[addr] = if m > 0 { a - (a >> m) } else { 0 };
     }
 
     /// Apply the accumulated batch now (the `Apply` op); nothing happens when it is empty.
@@ -554,13 +564,7 @@ impl Model {
             return;
         }
         for addr in 0..self.weights.len() {
-            let a = self.accum[addr];
-            let d = self.round_step(a, self.shift_of(addr));
-            let mut sat = self.counters.saturations;
-            self.weights[addr] = sat16(self.weights[addr] as i64 - d, &mut sat);
-            self.counters.saturations = sat;
-            let m = self.params.momentum;
-            self.accum[addr] = if m > 0 { a - (a >> m) } else { 0 };
+            self.apply_one(addr);
         }
         self.batch_pos = 0;
         self.counters.updates = self.counters.updates.wrapping_add(1);
