@@ -254,7 +254,12 @@ fn main() {
     let mut np_off = Vec::new();
     for &name in BUILTIN {
         let ds = builtin(name).expect("built-in dataset");
-        let d = defaults::for_dataset(Some(name));
+        // Sections 1 and 2 measure node perturbation's table (bench/builtins.py the defaults).
+        let d = defaults::settings(
+            Some(name),
+            Estimator::NodePerturbation,
+            LossKind::CrossEntropy,
+        );
         let mut bp_final = Vec::new();
         let mut bp_curves = Vec::new();
         let mut bp_walls = Vec::new();

@@ -288,9 +288,15 @@ pub struct Prepared {
     pub scaling: InputScaling,
 }
 
-/// Stratified split (as `zo_sim::train::PreparedData::new`), scaling fitted on the training rows.
+/// The rows of `ds` a run with `test_fraction` and `seed` trains and tests on: the stratified
+/// split every command (and bench/builtins.py's export) uses.
+pub fn split_rows(ds: &Dataset, test_fraction: f64, seed: u32) -> (Vec<usize>, Vec<usize>) {
+    stratified_split(&ds.labels, ds.n_classes, test_fraction, seed as u64)
+}
+
+/// Stratified split ([`split_rows`]), scaling fitted on the training rows.
 pub fn prepare_split(ds: &Dataset, n_in: usize, test_fraction: f64, seed: u32) -> Result<Prepared> {
-    let (train, test) = stratified_split(&ds.labels, ds.n_classes, test_fraction, seed as u64);
+    let (train, test) = split_rows(ds, test_fraction, seed);
     if train.is_empty() || test.is_empty() {
         bail!(
             "a test fraction of {test_fraction} leaves {} training and {} test samples of the {} \

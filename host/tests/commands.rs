@@ -570,7 +570,7 @@ fn a_196_input_network_runs_on_the_model_and_the_rtl_board() {
 /// Files default to the hybrid estimator where the board has the exact output layer, and to
 /// node perturbation on a build without it (the iCE40 boards' defaults).
 #[test]
-fn files_default_to_hybrid_where_the_board_has_it() {
+fn defaults_follow_the_dataset_the_board_and_what_was_measured() {
     let t = TempDir::new("default-estimator");
     let data = t.write("iris.csv", iris_csv(false));
     let base = [
@@ -589,7 +589,30 @@ fn files_default_to_hybrid_where_the_board_has_it() {
     without.extend(["--no-hybrid", "--out", "n"]);
     assert_eq!(train_json(t.path(), &with)["estimator"], "hybrid");
     assert_eq!(train_json(t.path(), &without)["estimator"], "np");
-    // Built-in datasets keep node perturbation (their tables are NP's).
+    // iris keeps node perturbation's measured table, untuned; digits prefers the hybrid.
     let builtin = train_json(t.path(), &["--epochs", "1", "--out", "b"]);
     assert_eq!(builtin["estimator"], "np");
+    assert_eq!(builtin["tune"], "off");
+    let digits = ["--dataset", "digits", "--epochs", "1"];
+    let d = train_json(t.path(), &[&digits[..], &["--out", "d"]].concat());
+    assert_eq!(
+        (&d["estimator"], &d["tune"]),
+        (&"hybrid".into(), &"off".into())
+    );
+    let d = train_json(
+        t.path(),
+        &[&digits[..], &["--no-hybrid", "--out", "dn"]].concat(),
+    );
+    assert_eq!((&d["estimator"], &d["tune"]), (&"np".into(), &"off".into()));
+    // An estimator or loss without a measured table is tuned on the model.
+    let wp = train_json(
+        t.path(),
+        &["--estimator", "wp", "--epochs", "1", "--out", "w"],
+    );
+    assert_eq!(
+        (&wp["estimator"], &wp["tune"]),
+        (&"wp".into(), &"auto".into())
+    );
+    let mse = train_json(t.path(), &["--loss", "mse", "--epochs", "1", "--out", "m"]);
+    assert_eq!(mse["tune"], "auto");
 }

@@ -153,7 +153,11 @@ fn fixed_flags_stay_fixed_and_tune_off_uses_defaults() {
     assert!(cfg.get("tune").is_none());
     assert_eq!(summary["tune"], "off");
     assert_eq!(cfg["eta_decay"], 0);
-    let d = zo_host::defaults::for_dataset(None);
+    let d = zo_host::defaults::settings(
+        None,
+        zo_hdl::config::Estimator::Hybrid,
+        zo_hdl::config::LossKind::CrossEntropy,
+    );
     assert_eq!(cfg["sigma"], d.sigma);
     assert_eq!(cfg["eta_shift"], d.eta_shift);
 }

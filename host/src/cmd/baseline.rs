@@ -5,7 +5,7 @@ use crate::outln;
 use anyhow::Result;
 use serde::Serialize;
 use std::time::Instant;
-use zo_hdl::config::Shape;
+use zo_hdl::config::{Estimator, LossKind, Shape};
 use zo_host::baseline;
 use zo_host::cli::BaselineArgs;
 use zo_host::connect::DEFAULT_SHAPE;
@@ -22,7 +22,13 @@ struct BaselineSummary {
 
 pub fn cmd_baseline(a: BaselineArgs) -> Result<()> {
     let (ds, info) = data::load_dataset(&a.data, defaults::DATASET)?;
-    let d = defaults::for_dataset(info.builtin_name());
+    // The epochs `zo train` would run by default with the estimator the build prefers.
+    let builtin = info.builtin_name();
+    let d = defaults::settings(
+        builtin,
+        defaults::estimator(builtin, Estimator::Hybrid as u8),
+        LossKind::CrossEntropy,
+    );
     let shape: Shape = a.shape.unwrap_or(DEFAULT_SHAPE);
     data::check_fits(&info.name, info.n_features, info.n_classes, shape, true)?;
     let test = match &a.test_data {

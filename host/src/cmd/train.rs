@@ -3,7 +3,7 @@
 use super::train_loop::train_loop;
 use anyhow::{bail, Result};
 use std::path::{Path, PathBuf};
-use zo_hdl::config::{Estimator, LossKind, DEFAULT_OUT_SHIFT};
+use zo_hdl::config::{Estimator, LossKind};
 use zo_host::autotune;
 use zo_host::cli::{TrainArgs, TuneArg};
 use zo_host::connect::{Connection, DeviceKind, DEFAULT_SHAPE};
@@ -82,7 +82,6 @@ pub fn cmd_train(a: TrainArgs) -> Result<()> {
         return train_resume(&dir, a);
     }
     let (ds, info) = data::load_dataset(&a.data, defaults::DATASET)?;
-    let d = defaults::for_dataset(info.builtin_name());
     let test = match &a.test_data {
         Some(p) => Some(data::load_test(p, &a.data, &info)?),
         None => None,
@@ -92,10 +91,6 @@ pub fn cmd_train(a: TrainArgs) -> Result<()> {
         None => Some(a.test_fraction.unwrap_or(defaults::TEST_FRACTION)),
     };
     let seed = a.seed.unwrap_or(defaults::SEED);
-    let (eta_mant, eta_shift) = (
-        a.eta_mant.unwrap_or(d.eta_mant),
-        a.eta_shift.unwrap_or(d.eta_shift),
-    );
     let target = match &a.out {
         Some(p) => {
             RunDir::check_new(p)?;
@@ -115,19 +110,23 @@ pub fn cmd_train(a: TrainArgs) -> Result<()> {
     )?;
     let test_set = test.as_ref().map(|t| &t.0);
     let mut prepared = prepare(&ds, test_set, shape.n_in, test_fraction, seed)?;
-    // A build without the exact output layer (the iCE40 boards) runs files with np.
-    let estimator = a
-        .estimator
-        .unwrap_or(if d.estimator as u8 > conn.identity.max_estimator() {
-            Estimator::NodePerturbation
-        } else {
-            d.estimator
-        });
+    // A build without the exact output layer (the iCE40 boards) runs node perturbation.
+    let estimator = a.estimator.unwrap_or(defaults::estimator(
+        info.builtin_name(),
+        conn.identity.max_estimator(),
+    ));
     let loss = a.loss.unwrap_or(LossKind::CrossEntropy);
+    let d = defaults::settings(info.builtin_name(), estimator, loss);
+    let (eta_mant, eta_shift) = (
+        a.eta_mant.unwrap_or(d.eta_mant),
+        a.eta_shift.unwrap_or(d.eta_shift),
+    );
     let batch = a.batch.unwrap_or(d.batch);
     let momentum = a.momentum.unwrap_or(0);
     check_limits(&conn, estimator, batch, momentum)?;
-    let tuning = a.tune.unwrap_or(if info.builtin_name().is_some() {
+    // Settings measured for this dataset, estimator and loss are used as they are; any other
+    // run is tuned on the model.
+    let tuning = a.tune.unwrap_or(if d.measured {
         TuneArg::Off
     } else {
         TuneArg::Auto
@@ -135,9 +134,9 @@ pub fn cmd_train(a: TrainArgs) -> Result<()> {
     let mut choice = autotune::Choice {
         sigma: a.sigma.unwrap_or(d.sigma),
         eta_shift,
-        out_shift: a.out_shift.unwrap_or(DEFAULT_OUT_SHIFT),
+        out_shift: a.out_shift.unwrap_or(d.out_shift),
         epochs: a.epochs.unwrap_or(d.epochs),
-        eta_decay: a.eta_decay.unwrap_or(0),
+        eta_decay: a.eta_decay.unwrap_or(d.eta_decay),
     };
     let mut report = None;
     if tuning {
