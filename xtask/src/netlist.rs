@@ -324,15 +324,96 @@ fn ice40_port_kind(cell: &str, port: &str) -> Option<bool> {
     ))
 }
 
-/// Makes nextpnr's placed netlist simulable: every unconnected input gets its hardware
-/// default (cells_sim.v models those as pull-ups and pull-downs, `x === 1'bz`, which
-/// Verilator cannot see), and the PLL, whose reference and output nets the placed design
-/// leaves implicit (pad and global network), is wired from the `clk` port to the fabric clock
-/// (the net that clocks most logic cells).
+/// A placed logic cell's BEL as (x, y, z) from its `NEXTPNR_BEL` attribute (`X14/Y25/lc0`).
+fn lc_bel(cell: &Value) -> Option<(i64, i64, i64)> {
+    let bel = cell["attributes"]["NEXTPNR_BEL"].as_str()?;
+    let mut parts = bel.split('/');
+    let x = parts.next()?.strip_prefix('X')?.parse().ok()?;
+    let y = parts.next()?.strip_prefix('Y')?.parse().ok()?;
+    let z = parts.next()?.strip_prefix("lc")?.parse().ok()?;
+    Some((x, y, z))
+}
+
+/// Restores the carry inputs that nextpnr's placed netlist leaves implicit; returns the
+/// cells it connected.
+///
+/// Where a carry chain's carry-out also goes to the fabric, nextpnr inserts a pass-out logic
+/// cell (`make_carry_pass_out` in `ice40/chains.cc`): its LUT outputs `I3` (`LUT_INIT`
+/// 0xff00), and `I3` takes the carry through the dedicated carry path (the previous cell's
+/// `lutff_N:cout`, or the tile's `carry_in_mux`). That path is the cell's own carry input in
+/// the hardware, but the netlist connects the carry to `I3` only and leaves `CIN` empty. When
+/// such a cell also continues the chain (its `COUT` used, with `I1` tied to 1 so that `COUT`
+/// is the carry-in), a simulation that takes the empty `CIN` for 0 loses the carry. So every
+/// carry-enabled logic cell with no `CIN`, no constant carry-in (`CIN_CONST`), and an `I3`
+/// driven by a `COUT` gets that net on `CIN` as well. The `COUT` can only reach `I3` through
+/// the carry path, so its driver must be the cell just below in the column; anything else is
+/// an error rather than a silent guess.
+pub fn restore_carry_inputs(top: &mut Value) -> Result<Vec<String>> {
+    let cells = top["cells"]
+        .as_object_mut()
+        .context("the placed netlist has no cells")?;
+    let mut carry_outs: std::collections::HashMap<String, String> = Default::default();
+    for (name, c) in cells.iter() {
+        if c["type"] == "ICESTORM_LC" {
+            if let Some(b) = c["connections"]["COUT"].get(0) {
+                carry_outs.insert(b.to_string(), name.clone());
+            }
+        }
+    }
+    let flag = |c: &Value, p: &str| {
+        matches!(c["parameters"][p].as_str(), Some(s) if s.trim_start_matches('0') == "1")
+            || c["parameters"][p].as_u64() == Some(1)
+    };
+    let mut fixes = Vec::new();
+    for (name, c) in cells.iter() {
+        let ports = &c["connections"];
+        if c["type"] != "ICESTORM_LC"
+            || !flag(c, "CARRY_ENABLE")
+            || flag(c, "CIN_CONST")
+            || ports["CIN"].as_array().is_some_and(|b| !b.is_empty())
+        {
+            continue;
+        }
+        let Some(i3) = ports["I3"].get(0) else {
+            continue;
+        };
+        let Some(driver) = carry_outs.get(&i3.to_string()) else {
+            continue;
+        };
+        let (below, here) = (lc_bel(&cells[driver]), lc_bel(c));
+        let adjacent = match (below, here) {
+            (Some((x0, y0, z0)), Some((x, y, z))) => {
+                x0 == x && ((y0 == y && z0 + 1 == z) || (y0 + 1 == y && z0 == 7 && z == 0))
+            }
+            _ => false,
+        };
+        if !adjacent {
+            bail!(
+                "logic cell {name} takes the carry-out of {driver} on I3 but is not next to it \
+                 in the carry chain ({:?} after {:?})",
+                here,
+                below
+            );
+        }
+        fixes.push((name.clone(), i3.clone()));
+    }
+    for (name, net) in &fixes {
+        cells[name]["connections"]["CIN"] = Value::Array(vec![net.clone()]);
+    }
+    Ok(fixes.into_iter().map(|(n, _)| n).collect())
+}
+
+/// Makes nextpnr's placed netlist simulable: the carry inputs the netlist leaves implicit are
+/// restored ([`restore_carry_inputs`]); every unconnected input gets its hardware default
+/// (cells_sim.v models those as pull-ups and pull-downs, `x === 1'bz`, which Verilator cannot
+/// see); and the PLL, whose reference and output nets the placed design leaves implicit (pad
+/// and global network), is wired from the `clk` port to the fabric clock (the net that clocks
+/// most logic cells).
 pub fn restore_placed(netlist: &mut Value) -> Result<()> {
     let top = netlist["modules"]
         .get_mut("top")
         .context("the placed netlist has no top module")?;
+    restore_carry_inputs(top)?;
     let clk = top["ports"]["clk"]["bits"].clone();
     let mut clocks: std::collections::BTreeMap<String, usize> = Default::default();
     let cells = top["cells"]
@@ -689,4 +770,101 @@ pub fn post_place_and_route(s: &Synthesized) -> Result<(Vec<PathBuf>, Vec<&'stat
     files.insert(0, net);
     files.push(wrappers);
     Ok((files, defines))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// A logic cell at `bel` with `params` (strings, as nextpnr writes them) and `ports`.
+    fn lc(bel: &str, params: Value, ports: Value) -> Value {
+        let mut connections = json!({
+            "I0": [], "I1": [], "I2": [], "I3": [], "CIN": [], "CLK": [], "CEN": [], "SR": [],
+            "O": [], "LO": [], "COUT": []
+        });
+        for (p, b) in ports.as_object().unwrap() {
+            connections[p] = b.clone();
+        }
+        let mut parameters = json!({
+            "LUT_INIT": "0000000000000000", "CARRY_ENABLE": "0", "CIN_CONST": "0",
+            "CIN_SET": "0", "DFF_ENABLE": "0", "NEG_CLK": "0", "SET_NORESET": "0",
+            "ASYNC_SR": "0"
+        });
+        for (p, v) in params.as_object().unwrap() {
+            parameters[p] = v.clone();
+        }
+        json!({
+            "type": "ICESTORM_LC",
+            "parameters": parameters,
+            "attributes": { "NEXTPNR_BEL": bel },
+            "connections": connections
+        })
+    }
+
+    /// The shape found in the iCEBreaker's placed netlist (version 3 build): the last adder
+    /// cell of a chain at lc7 (net 10 its carry-out), a pass-out cell at lc0 of the tile
+    /// above (O = I3, I1 = 1 so that COUT passes the carry on, CIN left empty by nextpnr),
+    /// and a LUT that takes the passed-on carry on I3.
+    fn chain() -> Value {
+        json!({
+            "modules": { "top": {
+                "ports": { "clk": { "direction": "input", "bits": [2] } },
+                "netnames": {},
+                "cells": {
+                    "adder": lc("X3/Y4/lc7",
+                        json!({"CARRY_ENABLE": "1", "LUT_INIT": "0110100110010110"}),
+                        json!({"I1": [5], "I2": [6], "I3": [7], "CIN": [7], "CLK": [3],
+                               "O": [8], "COUT": [10]})),
+                    "$nextpnr_ICESTORM_LC_0": lc("X3/Y5/lc0",
+                        json!({"CARRY_ENABLE": "1", "LUT_INIT": "1111111100000000"}),
+                        json!({"I1": [11], "I3": [10], "O": [12], "COUT": [13]})),
+                    "user": lc("X3/Y5/lc1",
+                        json!({"LUT_INIT": "1111111100000000"}),
+                        json!({"I3": [13], "O": [14]})),
+                    "vcc": lc("X9/Y9/lc0", json!({"LUT_INIT": "0000000000000001"}),
+                        json!({"O": [11]}))
+                }
+            }}
+        })
+    }
+
+    #[test]
+    fn a_pass_out_cell_gets_its_carry_input_from_the_carry_path() {
+        let mut n = chain();
+        let fixed = restore_carry_inputs(&mut n["modules"]["top"]).unwrap();
+        assert_eq!(fixed, vec!["$nextpnr_ICESTORM_LC_0".to_string()]);
+        let cells = &n["modules"]["top"]["cells"];
+        assert_eq!(
+            cells["$nextpnr_ICESTORM_LC_0"]["connections"]["CIN"],
+            json!([10])
+        );
+        // Cells without carry logic, or whose carry input is connected, are left alone.
+        assert_eq!(cells["user"]["connections"]["CIN"], json!([]));
+        assert_eq!(cells["adder"]["connections"]["CIN"], json!([7]));
+        // restore_placed does it too, and then ties the remaining inputs.
+        let mut n = chain();
+        restore_placed(&mut n).unwrap();
+        let pass = &n["modules"]["top"]["cells"]["$nextpnr_ICESTORM_LC_0"]["connections"];
+        assert_eq!(pass["CIN"], json!([10]));
+        assert_eq!(pass["I2"], json!(["0"]));
+        assert_eq!(pass["CEN"], json!(["1"]));
+    }
+
+    #[test]
+    fn a_constant_carry_input_is_not_replaced() {
+        let mut n = chain();
+        let top = &mut n["modules"]["top"];
+        top["cells"]["$nextpnr_ICESTORM_LC_0"]["parameters"]["CIN_CONST"] = json!("1");
+        assert!(restore_carry_inputs(top).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_carry_from_a_cell_that_is_not_below_is_an_error() {
+        let mut n = chain();
+        let top = &mut n["modules"]["top"];
+        top["cells"]["adder"]["attributes"]["NEXTPNR_BEL"] = json!("X3/Y4/lc6");
+        let e = restore_carry_inputs(top).unwrap_err().to_string();
+        assert!(e.contains("not next to it"), "{e}");
+    }
 }
