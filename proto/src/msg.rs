@@ -414,6 +414,16 @@ impl ErrorCode {
         }
     }
 
+    /// The `detail` a device always sends with this code, when it is fixed: 0 for
+    /// `UNKNOWN_TYPE`, `BAD_LENGTH` and `BUSY`. `None` when it varies: `OUT_OF_RANGE` reports
+    /// the limit, `BAD_VALUE` the field's byte offset (`docs/PROTOCOL.md` section 4.3).
+    pub fn fixed_detail(&self) -> Option<u16> {
+        match self {
+            ErrorCode::UnknownType | ErrorCode::BadLength | ErrorCode::Busy => Some(0),
+            ErrorCode::OutOfRange | ErrorCode::BadValue => None,
+        }
+    }
+
     /// The name used in `docs/PROTOCOL.md`, e.g. `"BAD_LENGTH"`.
     pub fn name(&self) -> &'static str {
         match self {
