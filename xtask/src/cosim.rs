@@ -344,7 +344,7 @@ pub fn build_session(dut: &Dut, epochs: u16, reads: WeightReads) -> Session {
                     count: 0,
                     epochs: 1,
                 },
-                "train count 0 during a job",
+                "value check before BUSY (TRAIN count 0) during a job",
             );
         }
         s.finish_job(true, batch);
@@ -763,8 +763,8 @@ pub fn compare(dut: &Dut, steps: &[Step], got: &[Vec<u8>], trace: &Trace) -> Res
         }
     }
 
-    // Pins. Every wait was long enough: each request found the device idle, except the one sent
-    // during a job on purpose; `error` rises with the first ERROR or NAK and stays high.
+    // Pins. Every wait was long enough: each request found the device idle, except the two
+    // sent during a job on purpose (named "... during a job"); `error` rises with the first ERROR or NAK and stays high.
     let first_error = steps
         .iter()
         .position(|s| {
@@ -784,7 +784,7 @@ pub fn compare(dut: &Dut, steps: &[Step], got: &[Vec<u8>], trace: &Trace) -> Res
         cycle,
     };
     for &(n, i, idle, training, error) in &trace.marks {
-        let during_job = steps[i].what == "busy during a job";
+        let during_job = steps[i].what.ends_with("during a job");
         if training != during_job {
             return Err(pin(i, dut.pins.training, n));
         }
