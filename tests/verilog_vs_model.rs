@@ -2,7 +2,8 @@
 //! engine, learner), simulated and driven only through its UART pins, answers a scripted session
 //! byte for byte like the reference device (`zo_sim::board::Device` over the model): identity,
 //! weights, samples, six training jobs (both estimators, both losses, mini-batches with partial
-//! batches, two saturating runs), evaluations, inferences, BUSY, a replay, a NAK, STOP and RESET.
+//! batches, two saturating runs), evaluations, inferences, BUSY and the value check before it,
+//! a replay, a NAK, STOP and RESET.
 //! iverilog runs it with one pass per job (306 training samples) on a 5-4-3 network; Verilator
 //! runs it longer, and also at the shapes and address widths of the board builds. Only a
 //! simulation of the Verilog catches where rust-hdl's Rust simulation and its Verilog disagree

@@ -9,7 +9,8 @@
 //!   complete (`remaining == 0`) and the frame was not empty, and the decoder restarts.
 //!
 //! Outputs are registered: `out_valid` / `out_data` and `frame_end` / `frame_ok` appear in the
-//! cycle after the input byte. `clear` restarts the decoder (takes priority).
+//! cycle after the input byte. `clear` restarts the decoder (takes priority). Tested against
+//! `zo_proto`'s decoding in sim/tests/block_cobs_decoder.rs.
 use rust_hdl::prelude::*;
 
 #[derive(LogicBlock, Default)]

@@ -770,8 +770,29 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
                             }
                         }
                     }
-                    6 => self.field_bad.d.next = self.rx.len.val() != 6,
-                    7 => self.field_bad.d.next = self.rx.len.val() != 4,
+                    6 => {
+                        if self.rx.len.val() == 6 {
+                            if self.p23.val() == 0 {
+                                self.err_code.d.next = 5.into();
+                                self.err_detail.d.next = 2.into();
+                            } else if self.p45.val() == 0 {
+                                self.err_code.d.next = 5.into();
+                                self.err_detail.d.next = 4.into();
+                            } else {
+                                self.field_bad.d.next = false;
+                            }
+                        }
+                    }
+                    7 => {
+                        if self.rx.len.val() == 4 {
+                            if self.p23.val() == 0 {
+                                self.err_code.d.next = 5.into();
+                                self.err_detail.d.next = 2.into();
+                            } else {
+                                self.field_bad.d.next = false;
+                            }
+                        }
+                    }
                     10 => self.field_bad.d.next = self.rx.len.val() != self.n_in.val() + 1,
                     _ => self.err_code.d.next = 1.into(),
                 }
@@ -866,15 +887,7 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
                             }
                         }
                         6 => {
-                            if self.p23.val() == 0 {
-                                self.err_code.d.next = 5.into();
-                                self.err_detail.d.next = 2.into();
-                                self.exec.d.next = Exec::Error;
-                            } else if self.p45.val() == 0 {
-                                self.err_code.d.next = 5.into();
-                                self.err_detail.d.next = 4.into();
-                                self.exec.d.next = Exec::Error;
-                            } else if self.over_capacity.q.val() {
+                            if self.over_capacity.q.val() {
                                 self.err_code.d.next = 3.into();
                                 self.err_detail.d.next = self.capacity.val();
                                 self.exec.d.next = Exec::Error;
@@ -886,11 +899,7 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
                             }
                         }
                         7 => {
-                            if self.p23.val() == 0 {
-                                self.err_code.d.next = 5.into();
-                                self.err_detail.d.next = 2.into();
-                                self.exec.d.next = Exec::Error;
-                            } else if self.over_capacity.q.val() {
+                            if self.over_capacity.q.val() {
                                 self.err_code.d.next = 3.into();
                                 self.err_detail.d.next = self.capacity.val();
                                 self.exec.d.next = Exec::Error;

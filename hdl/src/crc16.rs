@@ -1,9 +1,13 @@
 //! Byte-parallel CRC-16/IBM-3740 (polynomial 0x1021, initial 0xFFFF, not reflected, no final
 //! XOR): the protocol's frame check. Reference: `zo_proto::crc16` (the `crc` crate).
 //!
-//! Contract: `crc` is the register (0xFFFF at power-on). At a rising edge with `clear`, the register restarts from
-//! 0xFFFF; with `strobe`, byte `data` is folded in (after the clear when both are set). Over a
-//! whole packet including its big-endian CRC the register ends at 0 when the packet is intact.
+//! Contract. Ports: `clear`, `strobe` (bool) and `data` (8 bits) in, `crc` (16 bits) out;
+//! `crc` is the register itself (0xFFFF at power-on), so it shows a byte's fold right after
+//! the rising edge that took it, one byte per clock at most. At a rising edge with `clear`
+//! the register restarts from 0xFFFF; with `strobe`, byte `data` is folded in (after the
+//! clear when both are set); with neither it holds. Over a whole packet including its
+//! big-endian CRC the register ends at 0 when the packet is intact. Tested against
+//! `zo_proto::crc16` in sim/tests/block_crc16.rs.
 use rust_hdl::prelude::*;
 
 #[derive(LogicBlock)]

@@ -16,7 +16,7 @@
 //! kept as ignored tests in sim/tests/block_frame_rx.rs (`-- --ignored`): a 524th byte in
 //! the cycle right after the 523rd corrupts the next frame's CRC; an over-long run begun with
 //! `accept` low drops the next frame; a frame starting in the cycle after the previous `0x00`
-//! ignores `accept` low.
+//! ignores `accept` low. Tested against `zo_proto::FrameDecoder` in the same file.
 use crate::cobs_decoder::CobsDecoder;
 use crate::crc16::Crc16;
 use crate::sized_ram::SizedRam;

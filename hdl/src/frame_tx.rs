@@ -6,7 +6,8 @@
 //! (with `len`, 6..=518) sends buffer bytes `0..len`; `nak_start` (with `nak_reason` 1..=3)
 //! sends that NAK (seq 0). `busy` is high from the next cycle until the delimiter has been
 //! handed over. Bytes go out through `tx_data` / `tx_send` (a one-cycle strobe, issued only
-//! while `tx_ready` is high and never in two consecutive cycles).
+//! while `tx_ready` is high and never in two consecutive cycles). Tested against
+//! `zo_proto::frame_raw` / `encode_frame` in sim/tests/block_frame_tx.rs.
 use crate::sized_ram::SizedRam;
 use rust_hdl::prelude::*;
 use zo_proto::{encode_frame, NakReason, Response, COBS_MAX};

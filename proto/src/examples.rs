@@ -65,6 +65,22 @@ pub fn frame_blocks(doc: &str) -> Result<Vec<Vec<Exchange>>, String> {
     Ok(blocks)
 }
 
+/// Every packet docs/PROTOCOL.md shows, raw (CRC included, without COBS): the packets of
+/// [`VECTORS`], then the requests and responses of the `frame` blocks of `doc` in order. Some
+/// are bad packets on purpose (a wrong CRC, a short packet), as their NAK examples say. The
+/// link blocks' tests feed them to the rust-hdl blocks against this codec.
+pub fn doc_packets(doc: &str) -> Result<Vec<Vec<u8>>, String> {
+    let mut packets: Vec<Vec<u8>> = VECTORS
+        .iter()
+        .map(|(what, packet, _)| hex(packet).ok_or_else(|| format!("{what}: bad hex")))
+        .collect::<Result<_, _>>()?;
+    for ex in frame_blocks(doc)?.into_iter().flatten() {
+        packets.push(ex.request);
+        packets.push(ex.response);
+    }
+    Ok(packets)
+}
+
 /// The test vectors of docs/PROTOCOL.md section 2: (description, raw packet, COBS frame on the
 /// wire), exactly as in the document's table (proto/tests/vectors.rs checks both ways).
 pub const VECTORS: &[(&str, &str, &str)] = &[

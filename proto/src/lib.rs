@@ -1,4 +1,4 @@
-//! The zo serial protocol, version 2: the frame codec and the messages between a host and a
+//! The zo serial protocol, version 3: the frame codec and the messages between a host and a
 //! learner board. The specification is `docs/PROTOCOL.md`; this crate implements it.
 //!
 //! ```text

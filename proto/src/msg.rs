@@ -184,8 +184,8 @@ impl Default for Params {
 /// | `WriteWeights` | 0x03 | `start:u16 count:u16 w:i16[count]` (count 1..=252) |
 /// | `LoadSamples` | 0x04 | `start:u16 count:u16` then `count` × `label:u8 x:u8[n_in]` |
 /// | `SetParams` | 0x05 | [`Params`] (15 bytes) |
-/// | `Train` | 0x06 | `first:u16 count:u16 epochs:u16` |
-/// | `Evaluate` | 0x07 | `first:u16 count:u16` |
+/// | `Train` | 0x06 | `first:u16 count:u16 epochs:u16` (count and epochs 1..=65535) |
+/// | `Evaluate` | 0x07 | `first:u16 count:u16` (count 1..=65535) |
 /// | `Stop` | 0x08 | — |
 /// | `Status` | 0x09 | — |
 /// | `Infer` | 0x0A | `label:u8 x:u8[n_in]` |
@@ -222,16 +222,16 @@ pub enum Request {
     Train {
         /// Index of the first sample.
         first: u16,
-        /// Number of samples per pass.
+        /// Number of samples per pass, 1..=65535.
         count: u16,
-        /// Number of passes.
+        /// Number of passes, 1..=65535.
         epochs: u16,
     },
     /// `EVALUATE` (0x07): `first:u16 count:u16`.
     Evaluate {
         /// Index of the first sample.
         first: u16,
-        /// Number of samples.
+        /// Number of samples, 1..=65535.
         count: u16,
     },
     /// `STOP` (0x08), empty payload.
@@ -411,6 +411,16 @@ impl ErrorCode {
             4 => Some(ErrorCode::Busy),
             5 => Some(ErrorCode::BadValue),
             _ => None,
+        }
+    }
+
+    /// The `detail` a device always sends with this code, when it is fixed: 0 for
+    /// `UNKNOWN_TYPE`, `BAD_LENGTH` and `BUSY`. `None` when it varies: `OUT_OF_RANGE` reports
+    /// the limit, `BAD_VALUE` the field's byte offset (`docs/PROTOCOL.md` section 4.3).
+    pub fn fixed_detail(&self) -> Option<u16> {
+        match self {
+            ErrorCode::UnknownType | ErrorCode::BadLength | ErrorCode::Busy => Some(0),
+            ErrorCode::OutOfRange | ErrorCode::BadValue => None,
         }
     }
 
@@ -772,14 +782,15 @@ impl Request {
     ///   `READ_WEIGHTS` count 1..=254 (offset 2), `WRITE_WEIGHTS` count 1..=252 (offset 2),
     ///   `SET_PARAMS` estimator <= 2 (0), loss <= 1 (1), sigma <= 0x7FFF (2),
     ///   eta_shift <= 31 (5), batch >= 1 (6), flags bits 1..=7 clear (8), out_shift <= 31 (13),
-    ///   momentum <= 7 (14);
+    ///   momentum <= 7 (14), `TRAIN` count >= 1 (2) and epochs >= 1 (4), `EVALUATE`
+    ///   count >= 1 (2);
     /// - the whole length (`4 + 2 * count`, `4 + count * (1 + n_in)`, `1 + n_in`), else
     ///   [`ProtoError::BadLength`].
     ///
-    /// Device limits (addresses, sample capacity, `label < n_out`) and the non-zero `count`
-    /// of `TRAIN` and `EVALUATE` and `epochs` of `TRAIN` are not checked here: the device
-    /// checks them after `BUSY` (docs/PROTOCOL.md section 4, "Order of checks"). Total: never
-    /// panics.
+    /// These are all the checks that depend on the packet alone; a device makes them before
+    /// `BUSY`. Device limits (addresses, sample capacity, `label < n_out`, what the build
+    /// leaves out) are not checked here: the device checks them after `BUSY`
+    /// (docs/PROTOCOL.md section 4, "Order of checks"). Total: never panics.
     pub fn decode(kind: u8, payload: &[u8], n_in: usize) -> Result<Request, ProtoError> {
         let p = payload;
         match kind {
@@ -890,17 +901,28 @@ impl Request {
             }
             kind::TRAIN => {
                 exact(kind, p, 6)?;
+                let (count, epochs) = (rd16(p, 2), rd16(p, 4));
+                if count == 0 {
+                    return Err(bad_value(kind, 2, "count (must be 1..=65535)"));
+                }
+                if epochs == 0 {
+                    return Err(bad_value(kind, 4, "epochs (must be 1..=65535)"));
+                }
                 Ok(Request::Train {
                     first: rd16(p, 0),
-                    count: rd16(p, 2),
-                    epochs: rd16(p, 4),
+                    count,
+                    epochs,
                 })
             }
             kind::EVALUATE => {
                 exact(kind, p, 4)?;
+                let count = rd16(p, 2);
+                if count == 0 {
+                    return Err(bad_value(kind, 2, "count (must be 1..=65535)"));
+                }
                 Ok(Request::Evaluate {
                     first: rd16(p, 0),
-                    count: rd16(p, 2),
+                    count,
                 })
             }
             kind::INFER => {

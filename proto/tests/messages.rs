@@ -60,12 +60,12 @@ fn random_requests(rng: &mut ChaCha8Rng, n_in: usize) -> Vec<Request> {
         Request::SetParams(params(rng)),
         Request::Train {
             first: rng.gen(),
-            count: rng.gen(),
-            epochs: rng.gen(),
+            count: rng.gen_range(1..=u16::MAX),
+            epochs: rng.gen_range(1..=u16::MAX),
         },
         Request::Evaluate {
             first: rng.gen(),
-            count: rng.gen(),
+            count: rng.gen_range(1..=u16::MAX),
         },
         Request::Stop,
         Request::Status,
@@ -354,7 +354,12 @@ fn request_field_values_are_validated() {
         (kind::SET_PARAMS, with(14, 8), (BadValue, 14)),
         (kind::SET_PARAMS, good[..14].to_vec(), (BadLength, 0)),
         (kind::SET_PARAMS, [&good[..], &[0]].concat(), (BadLength, 0)),
-        // Fixed lengths.
+        // TRAIN count and epochs, EVALUATE count 1..=65535 (first count, then epochs).
+        (kind::TRAIN, vec![0, 0, 0, 0, 1, 0], (BadValue, 2)),
+        (kind::TRAIN, vec![0, 0, 1, 0, 0, 0], (BadValue, 4)),
+        (kind::TRAIN, vec![0; 6], (BadValue, 2)),
+        (kind::EVALUATE, vec![0xFF, 0xFF, 0, 0], (BadValue, 2)),
+        // Fixed lengths (before the values).
         (kind::TRAIN, vec![0; 5], (BadLength, 0)),
         (kind::TRAIN, vec![0; 7], (BadLength, 0)),
         (kind::EVALUATE, vec![0; 3], (BadLength, 0)),
@@ -390,6 +395,9 @@ fn request_field_values_are_validated() {
     ok(kind::SET_PARAMS, &with(0, 2));
     ok(kind::SET_PARAMS, &with(13, 31));
     ok(kind::SET_PARAMS, &with(14, 7));
+    ok(kind::TRAIN, &[0xFF, 0xFF, 1, 0, 1, 0]);
+    ok(kind::TRAIN, &[0, 0, 0xFF, 0xFF, 0xFF, 0xFF]);
+    ok(kind::EVALUATE, &[0xFF, 0xFF, 1, 0]);
     ok(kind::LOAD_SAMPLES, &[0, 0, 0, 0]);
     ok(kind::LOAD_SAMPLES, &[0, 0, 1, 0, 9, 1, 2, 3]);
     ok(kind::INFER, &[9, 1, 2, 3]);

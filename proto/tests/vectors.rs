@@ -2,8 +2,8 @@
 //! and the table in the document itself.
 
 use zo_proto::{
-    crc16, decode_packet, encode_frame, frame_raw, kind, ErrorCode, NakReason, Packet, Params,
-    Request, Response,
+    crc16, decode_packet, encode_frame, frame_raw, kind, ErrorCode, Identity, NakReason, Packet,
+    Params, Request, Response,
 };
 
 fn hex(s: &str) -> Vec<u8> {
@@ -176,19 +176,116 @@ fn numbered_rows(heading: &str, skip_to: &str) -> Vec<(u8, Vec<String>)> {
         .collect()
 }
 
-/// The error table of section 4.3 names exactly the codes of [`ErrorCode`].
+/// The device of the examples (section 4.4): `n_in` 5, `n_hid` 4, `n_out` 3, `C` 16.
+const EXAMPLE_N_IN: usize = 5;
+const EXAMPLE_W: u16 = 39;
+const EXAMPLE_C: u16 = 16;
+const EXAMPLE_N_OUT: u16 = 3;
+
+/// The error table of section 4.3: `(code, name, detail cell)` rows.
+fn error_table() -> Vec<(u8, String, String)> {
+    let rows = numbered_rows("### 4.3 Errors", "| code | name | detail | meaning |");
+    rows.into_iter()
+        .map(|(n, cells)| {
+            assert_eq!(cells.len(), 4, "error table row {cells:?}");
+            (n, cells[1].clone(), cells[2].clone())
+        })
+        .collect()
+}
+
+/// The numbers `what (N)` names in `cell`, for each `what`.
+fn limit_in(cell: &str, what: &str) -> u16 {
+    let after = cell
+        .split(&format!("{what} ("))
+        .nth(1)
+        .unwrap_or_else(|| panic!("the OUT_OF_RANGE detail names the largest {what}: {cell:?}"));
+    after
+        .split(')')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("a number after {what:?} in {cell:?}"))
+}
+
+/// The error table of section 4.3 names exactly the codes of [`ErrorCode`], with their names
+/// and details: `0` exactly where [`ErrorCode::fixed_detail`] is 0 (and the decoder's
+/// [`zo_proto::ProtoError::error_code`] agrees), the byte offset for `BAD_VALUE`, and for
+/// `OUT_OF_RANGE` the sizes `W`, `C`, `n_out` and the largest batch, momentum and estimator of
+/// a build without accumulators and exact output layer ([`Identity`]'s limits).
 #[test]
 fn error_table_matches_the_codec() {
-    let rows = numbered_rows("### 4.3 Errors", "| code | name |");
-    let codes: Vec<u8> = rows.iter().map(|(n, _)| *n).collect();
+    let rows = error_table();
+    let codes: Vec<u8> = rows.iter().map(|(n, ..)| *n).collect();
     assert_eq!(codes, [1, 2, 3, 4, 5], "codes in the error table");
-    for (n, cells) in &rows {
+    for (n, name, detail) in &rows {
         let code = ErrorCode::from_u8(*n).expect("a code of the table");
         assert_eq!(code as u8, *n);
-        assert_eq!(cells[1], code.name(), "name of code {n}");
+        assert_eq!(name, code.name(), "name of code {n}");
+        match code.fixed_detail() {
+            Some(d) => assert_eq!(*detail, d.to_string(), "detail of {name}"),
+            None => assert!(detail.parse::<u16>().is_err(), "{name}: detail {detail:?}"),
+        }
     }
     assert_eq!(ErrorCode::from_u8(0), None);
     assert_eq!(ErrorCode::from_u8(6), None);
+    // The decoder's errors carry the table's fixed details.
+    for (kind, payload) in [(0x20, vec![]), (kind::STATUS, vec![0])] {
+        let (code, detail) = Request::decode(kind, &payload, EXAMPLE_N_IN)
+            .expect_err("refused")
+            .error_code();
+        assert_eq!(Some(detail), code.fixed_detail(), "{code:?}");
+    }
+    let (code, detail) = Request::decode(kind::SET_PARAMS, &[0; 15], EXAMPLE_N_IN)
+        .expect_err("batch 0 is refused")
+        .error_code();
+    assert_eq!(
+        (code, detail),
+        (ErrorCode::BadValue, 6),
+        "BAD_VALUE: offset"
+    );
+    assert!(rows[4].2.contains("byte offset"), "BAD_VALUE detail");
+    // OUT_OF_RANGE: the sizes and the limits of a reduced build.
+    let out_of_range = &rows[2].2;
+    for size in ["`W`", "`C`", "`n_out`"] {
+        assert!(
+            out_of_range.contains(size),
+            "OUT_OF_RANGE detail names {size}"
+        );
+    }
+    let reduced = Identity {
+        limits: Identity::NO_BATCH | Identity::NO_HYBRID,
+        ..example_identity()
+    };
+    assert_eq!(limit_in(out_of_range, "batch"), reduced.max_batch());
+    assert_eq!(
+        limit_in(out_of_range, "momentum"),
+        u16::from(reduced.max_momentum())
+    );
+    assert_eq!(
+        limit_in(out_of_range, "estimator"),
+        u16::from(reduced.max_estimator())
+    );
+}
+
+/// An identity of the examples' device (only the limits matter here).
+fn example_identity() -> Identity {
+    Identity {
+        version: zo_proto::PROTOCOL_VERSION,
+        n_in: EXAMPLE_N_IN as u8,
+        n_hid: 4,
+        n_out: EXAMPLE_N_OUT as u8,
+        n_weights: EXAMPLE_W,
+        sample_capacity: EXAMPLE_C,
+        max_payload: zo_proto::MAX_PAYLOAD as u16,
+        w_frac: 12,
+        x_frac: 7,
+        z_frac: 8,
+        limits: 0,
+        clock_hz: 12_000_000,
+        baud: 1_000_000,
+        build_id: 1,
+        cycles_per_sample: 0,
+        name: "virtual-model".into(),
+    }
 }
 
 /// The NAK table of section 4.3 gives exactly the reasons of [`NakReason`], with their text.
@@ -242,11 +339,19 @@ fn frame_blocks_agree_with_the_codec() {
             (_, Ok(req)) => {
                 assert_eq!(encode_frame(&req), wire, "{what}: request re-encoded");
                 assert_eq!(packet.seq, req.seq, "{what}: the response carries the seq");
-                if let Response::Error { code, .. } = response {
+                if let Response::Error { code, detail, .. } = response {
                     codes.insert(code as u8);
+                    match code {
+                        ErrorCode::OutOfRange => assert!(
+                            [EXAMPLE_W, EXAMPLE_C, EXAMPLE_N_OUT].contains(&detail),
+                            "{what}: OUT_OF_RANGE detail {detail} is W, C or n_out"
+                        ),
+                        // Its offset is the decoder's, checked below.
+                        ErrorCode::BadValue => {}
+                        _ => assert_eq!(Some(detail), code.fixed_detail(), "{what}: detail"),
+                    }
                 }
-                // The example device has n_in 5.
-                if let Err(e) = Request::decode(req.kind, &req.payload, 5) {
+                if let Err(e) = Request::decode(req.kind, &req.payload, EXAMPLE_N_IN) {
                     let (code, detail) = e.error_code();
                     assert_eq!(
                         response,

@@ -11,7 +11,8 @@
 //! - the timing of the contract: every output appears right after the edge of the input byte
 //!   that caused it, `frame_end` exactly once per `0x00`, and nothing while the input is idle.
 //!
-//! Inputs: the wire bytes of the test vectors of `docs/PROTOCOL.md` section 2, seeded random
+//! Inputs: the test vectors of `docs/PROTOCOL.md` section 2 and the packets of its example
+//! exchanges (section 4.4), seeded random
 //! byte strings (zeros, runs of 254 and more non-zero bytes, maximum-length packets), the
 //! long form with a trailing `0x01` block, empty frames, and broken encodings (truncated,
 //! corrupted code bytes, random garbage), plus `clear` in the middle of a frame. A negative
@@ -287,6 +288,19 @@ fn vectors() {
         let got = h.frame(&wire, &mut rng, |r| r.gen_range(0..3)).unwrap();
         compare(&got, &want).unwrap_or_else(|e| panic!("vector {wire:02x?}: {e}"));
     }
+    for packet in doc_packets() {
+        let wire = frame_raw(&packet);
+        let want = reference(&wire[..wire.len() - 1], Some(&packet));
+        let got = h.frame(&wire, &mut rng, |r| r.gen_range(0..3)).unwrap();
+        compare(&got, &want).unwrap_or_else(|e| panic!("example {packet:02x?}: {e}"));
+    }
+}
+
+/// Every packet of `docs/PROTOCOL.md`: the test vectors of section 2 and the example
+/// exchanges of section 4.4 (some of them bad packets on purpose).
+fn doc_packets() -> Vec<Vec<u8>> {
+    zo_proto::examples::doc_packets(include_str!("../../docs/PROTOCOL.md"))
+        .unwrap_or_else(|e| panic!("PROTOCOL.md: {e}"))
 }
 
 #[test]

@@ -7,13 +7,14 @@
 //! over-long run); the block must give nothing else (empty frames give nothing). Compared per
 //! frame:
 //! - a good packet: `good`, the header fields `kind` / `seq` / `len`, the captured payload
-//!   bytes `p0..p12` (those that exist), and the buffer read back through `raddr` / `rdata`
+//!   bytes `p0..p14` (those that exist), and the buffer read back through `raddr` / `rdata`
 //!   against `zo_proto::packet_bytes` of the decoded packet;
 //! - a bad packet: `nak` with `nak_reason` equal to `FrameError::nak_reason` of
 //!   `FrameDecoder`'s error (bad CRC, COBS errors, short, length mismatch, too long,
 //!   overflow).
 //!
-//! Inputs: the wire bytes of the test vectors of `docs/PROTOCOL.md` section 2 and seeded
+//! Inputs: the test vectors of `docs/PROTOCOL.md` section 2, the packets of its example
+//! exchanges (section 4.4, good and bad), and seeded
 //! random streams of good packets (maximum payloads, zeros, long runs), bad CRCs, truncated
 //! packets and encodings, wrong `len` fields, `len` > 512 with a matching payload, corrupted
 //! COBS, over-long runs, empty frames and garbage, with random idle cycles or back to back.
@@ -28,6 +29,9 @@ use zo_proto::examples::VECTORS;
 use zo_proto::{
     crc16, frame_raw, packet_bytes, FrameDecoder, FrameError, Packet, COBS_MAX, MAX_PAYLOAD,
 };
+
+/// Payload bytes the block captures into `p0..p14` (the engine's SET_PARAMS has 15).
+const CAPTURED: usize = 15;
 
 /// The `done` latency allowed by the contract ("about two cycles"), in rising edges after the
 /// edge of the byte that completed the frame.
@@ -44,7 +48,7 @@ enum Verdict {
         kind: u8,
         seq: u8,
         len: u16,
-        p: [u8; 13],
+        p: [u8; CAPTURED],
     },
     Nak(u8),
 }
@@ -120,6 +124,8 @@ impl Harness {
                 b(&u.p10),
                 b(&u.p11),
                 b(&u.p12),
+                b(&u.p13),
+                b(&u.p14),
             ],
         }
     }
@@ -149,7 +155,7 @@ fn compare(block: &Verdict, want: &Expected) -> Result<(), String> {
         (Verdict::Nak(r), Ok(_)) => Err(format!("NAK reason {r} for a good packet")),
         (Verdict::Good { .. }, Err(e)) => Err(format!("good, zo_proto says {e:?}")),
         (Verdict::Good { kind, seq, len, p }, Ok(pk)) => {
-            let n = pk.payload.len().min(13);
+            let n = pk.payload.len().min(CAPTURED);
             if *kind != pk.kind
                 || *seq != pk.seq
                 || *len as usize != pk.payload.len()
@@ -433,6 +439,21 @@ fn vectors() {
     }
     assert_eq!(c.tally.get("good"), Some(&VECTORS.len()));
     assert!(c.queue.is_empty());
+    // The document's example packets, good and bad, against `FrameDecoder`.
+    for packet in doc_packets() {
+        c.feed(&frame_raw(&packet), &mut rng, &|r| r.gen_range(0..12))
+            .unwrap_or_else(|e| panic!("{packet:02x?}: {e}"));
+        c.drain_and_read()
+            .unwrap_or_else(|e| panic!("{packet:02x?}: {e}"));
+    }
+    assert!(c.queue.is_empty());
+}
+
+/// Every packet of `docs/PROTOCOL.md`: the test vectors of section 2 and the example
+/// exchanges of section 4.4 (some of them bad packets on purpose).
+fn doc_packets() -> Vec<Vec<u8>> {
+    zo_proto::examples::doc_packets(include_str!("../../docs/PROTOCOL.md"))
+        .unwrap_or_else(|e| panic!("PROTOCOL.md: {e}"))
 }
 
 /// Random frames of every kind, each followed by a few idle cycles and a read-back of the
@@ -569,7 +590,7 @@ fn negative_control_single_bit_flips_are_caught() {
     for bit in 0..8 {
         let m = 1u8 << bit;
         let mut b = bytes;
-        b[bit % 13] ^= m;
+        b[(bit * 2) % CAPTURED] ^= m;
         for v in [
             Verdict::Good {
                 kind: kind ^ m,

@@ -9,7 +9,8 @@
 //! contract is checked on every cycle: `tx_send` only while `tx_ready` is high, never in two
 //! consecutive cycles, `busy` high from the cycle after `start` until the delimiter has gone.
 //!
-//! Inputs: the packets of the test vectors of `docs/PROTOCOL.md` section 2, and seeded random
+//! Inputs: the packets of the test vectors of `docs/PROTOCOL.md` section 2 and of its example
+//! exchanges (section 4.4), and seeded random
 //! packets and raw byte strings of 6..=518 bytes (zeros, runs of 254 and more non-zero bytes,
 //! maximum-length payloads). A negative control shows that the comparison catches a single
 //! flipped bit.
@@ -268,6 +269,19 @@ fn vectors() {
         let sent = check_raw(&mut h, &mut rng, &packet, 0.5).unwrap_or_else(|e| panic!("{e}"));
         compare(&sent, &wire).unwrap_or_else(|e| panic!("vector {wire:02x?}, slow: {e}"));
     }
+    // The document's example packets of 6 bytes or more (the block's `len` range).
+    let examples: Vec<Vec<u8>> = doc_packets().into_iter().filter(|p| p.len() >= 6).collect();
+    assert!(examples.len() >= 40);
+    for packet in examples {
+        check_raw(&mut h, &mut rng, &packet, 0.7).unwrap_or_else(|e| panic!("{packet:02x?}: {e}"));
+    }
+}
+
+/// Every packet of `docs/PROTOCOL.md`: the test vectors of section 2 and the example
+/// exchanges of section 4.4 (some of them bad packets on purpose).
+fn doc_packets() -> Vec<Vec<u8>> {
+    zo_proto::examples::doc_packets(include_str!("../../docs/PROTOCOL.md"))
+        .unwrap_or_else(|e| panic!("PROTOCOL.md: {e}"))
 }
 
 #[test]

@@ -402,76 +402,103 @@ fn random_samples(n: u16, seed: u64) -> Vec<Sample> {
         .collect()
 }
 
-/// docs/PROTOCOL.md, order of checks: TRAIN's and EVALUATE's count and epochs are device
-/// checks, so during a job BUSY wins over them, while the decoder's checks still come first;
-/// without a job they come before the sample range.
+/// docs/PROTOCOL.md, order of checks: every check of the packet alone (lengths and values,
+/// TRAIN's and EVALUATE's count and epochs included) comes before BUSY, so during a job a count
+/// or epochs of 0 gets BAD_VALUE, as it does without one; the device's checks (the sample and
+/// weight ranges) come after BUSY; without a job the values come before the sample range.
 #[test]
-fn busy_wins_over_job_value_checks() {
+fn value_checks_come_before_busy() {
     let mut d = Pair::new();
     let train = |first: u16, count: u16, epochs: u16| Request::Train {
         first,
         count,
         epochs,
     };
+    // Encoded by hand: the codec refuses to decode these, but a client may send them.
+    let train_raw = |first: u16, count: u16, epochs: u16| {
+        [
+            first.to_le_bytes(),
+            count.to_le_bytes(),
+            epochs.to_le_bytes(),
+        ]
+        .concat()
+    };
     let r = d.request(&train(0, 16, 1000), "a long job");
     assert_eq!(response(&r), Response::Done { request: 0x06 });
     assert!(d.rtl.job_running() && d.model.busy());
-    for (req, what) in [
-        (train(0, 0, 1), "train: count 0"),
-        (train(0, 1, 0), "train: epochs 0"),
-        (train(100, 0, 0), "train: count 0, epochs 0, outside"),
-        (
-            Request::Evaluate { first: 0, count: 0 },
-            "evaluate: count 0",
-        ),
-        (
-            Request::ReadWeights {
-                start: 60,
-                count: 4,
-            },
-            "read: outside",
-        ),
+    let value_cases = |d: &mut Pair, when: &str| {
+        for (kind, payload, detail, what) in [
+            (0x06, train_raw(0, 0, 1), 2, "train: count 0"),
+            (0x06, train_raw(0, 1, 0), 4, "train: epochs 0"),
+            (
+                0x06,
+                train_raw(100, 0, 0),
+                2,
+                "train: count 0, epochs 0, outside",
+            ),
+            (0x06, train_raw(100, 1, 0), 4, "train: epochs 0, outside"),
+            (
+                0x07,
+                train_raw(0, 0, 0)[..4].to_vec(),
+                2,
+                "evaluate: count 0",
+            ),
+            (
+                0x07,
+                train_raw(100, 0, 0)[..4].to_vec(),
+                2,
+                "evaluate: count 0, outside",
+            ),
+            (0x02, vec![0, 0, 0, 0], 2, "read: count 0"),
+        ] {
+            let what = format!("{when}: {what}");
+            assert_eq!(
+                response(&d.packet(kind, payload, &what)),
+                error(kind, ErrorCode::BadValue, detail),
+                "{what}"
+            );
+        }
+        let r = d.packet(0x06, vec![1; 5], &format!("{when}: train: short"));
+        assert_eq!(response(&r), error(0x06, ErrorCode::BadLength, 0), "{when}");
+    };
+    value_cases(&mut d, "during a job");
+    // The device's checks come after BUSY.
+    for req in [
+        train(10, 7, 1),
+        Request::Evaluate {
+            first: 10,
+            count: 7,
+        },
+        Request::ReadWeights {
+            start: 60,
+            count: 4,
+        },
     ] {
         let k = req.kind();
         assert_eq!(
-            response(&d.request(&req, what)),
+            response(&d.request(&req, "outside, during a job")),
             error(k, ErrorCode::Busy, 0),
-            "{what}"
-        );
-    }
-    // The decoder's checks come before BUSY.
-    let r = d.request(
-        &Request::ReadWeights { start: 0, count: 0 },
-        "read: count 0",
-    );
-    assert_eq!(response(&r), error(0x02, ErrorCode::BadValue, 2));
-    let r = d.packet(0x06, vec![0; 5], "train: short");
-    assert_eq!(response(&r), error(0x06, ErrorCode::BadLength, 0));
-    let r = d.request(&Request::Stop, "stop");
-    assert_eq!(response(&r), Response::Done { request: 0x08 });
-    assert!(!d.rtl.job_running() && !d.model.busy());
-    // Idle: the values come before the sample range.
-    for (req, detail) in [
-        (train(100, 0, 1), 2),
-        (train(100, 1, 0), 4),
-        (train(0, 0, 0), 2),
-        (
-            Request::Evaluate {
-                first: 100,
-                count: 0,
-            },
-            2,
-        ),
-    ] {
-        let k = req.kind();
-        assert_eq!(
-            response(&d.request(&req, "idle value check")),
-            error(k, ErrorCode::BadValue, detail),
             "{req:?}"
         );
     }
-    let r = d.request(&train(10, 7, 1), "train: outside");
-    assert_eq!(response(&r), error(0x06, ErrorCode::OutOfRange, CAPACITY));
+    let r = d.request(&Request::Stop, "stop");
+    assert_eq!(response(&r), Response::Done { request: 0x08 });
+    assert!(!d.rtl.job_running() && !d.model.busy());
+    value_cases(&mut d, "idle");
+    for req in [
+        train(10, 7, 1),
+        Request::Evaluate {
+            first: 10,
+            count: 7,
+        },
+    ] {
+        let k = req.kind();
+        assert_eq!(
+            response(&d.request(&req, "outside, idle")),
+            error(k, ErrorCode::OutOfRange, CAPACITY),
+            "{req:?}"
+        );
+    }
 }
 
 /// docs/PROTOCOL.md section 3: ERROR answers are stored and replayed; replay is keyed on seq

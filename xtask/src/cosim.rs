@@ -2,8 +2,9 @@
 //! made of it) driven only through its UART pins with a scripted session, compared byte for
 //! byte with the reference device (`zo_sim::board::Device` over the model) configured with the
 //! same identity: identity, weights, samples, six training jobs (both estimators, both losses,
-//! mini-batches with partial batches, two saturating runs), evaluations, inferences, BUSY, a
-//! replay, a NAK, STOP and RESET.
+//! mini-batches with partial batches, two saturating runs), evaluations, inferences, BUSY and
+//! the value check that comes before it (TRAIN count 0 during a job), a replay, a NAK, STOP
+//! and RESET.
 //!
 //! The testbench is open loop: it plays a stimulus file (bytes to send as 8N1 on the receive
 //! pin, idle gaps long enough for each answer and job, step markers) and records every change
@@ -335,6 +336,15 @@ pub fn build_session(dut: &Dut, epochs: u16, reads: WeightReads) -> Session {
             s.request(
                 &Request::ReadWeights { start: 0, count: 2 },
                 "busy during a job",
+            );
+            // The packet's own checks come before BUSY (docs/PROTOCOL.md): BAD_VALUE 2.
+            s.request(
+                &Request::Train {
+                    first: 0,
+                    count: 0,
+                    epochs: 1,
+                },
+                "value check before BUSY (TRAIN count 0) during a job",
             );
         }
         s.finish_job(true, batch);
@@ -753,8 +763,8 @@ pub fn compare(dut: &Dut, steps: &[Step], got: &[Vec<u8>], trace: &Trace) -> Res
         }
     }
 
-    // Pins. Every wait was long enough: each request found the device idle, except the one sent
-    // during a job on purpose; `error` rises with the first ERROR or NAK and stays high.
+    // Pins. Every wait was long enough: each request found the device idle, except the two
+    // sent during a job on purpose (named "... during a job"); `error` rises with the first ERROR or NAK and stays high.
     let first_error = steps
         .iter()
         .position(|s| {
@@ -774,7 +784,7 @@ pub fn compare(dut: &Dut, steps: &[Step], got: &[Vec<u8>], trace: &Trace) -> Res
         cycle,
     };
     for &(n, i, idle, training, error) in &trace.marks {
-        let during_job = steps[i].what == "busy during a job";
+        let during_job = steps[i].what.ends_with("during a job");
         if training != during_job {
             return Err(pin(i, dut.pins.training, n));
         }
