@@ -7,7 +7,7 @@
 //! sends that NAK (seq 0). `busy` is high from the next cycle until the delimiter has been
 //! handed over. Bytes go out through `tx_data` / `tx_send` (a one-cycle strobe, issued only
 //! while `tx_ready` is high and never in two consecutive cycles).
-use crate::sized_ram::SizedRam;
+use crate::mem::sized_ram::SizedRam;
 use rust_hdl::prelude::*;
 use zo_proto::{encode_frame, NakReason, Response, COBS_MAX};
 
