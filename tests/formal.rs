@@ -17,9 +17,9 @@ mod common;
 use rust_hdl::prelude::*;
 use std::path::Path;
 use std::process::Command;
-use zo_hdl::frame_rx::FrameRx;
-use zo_hdl::lfsr::Lfsr;
-use zo_hdl::uart_rx::UartRx;
+use zo_hdl::learner::lfsr::Lfsr;
+use zo_hdl::link::frame_rx::FrameRx;
+use zo_hdl::link::uart_rx::UartRx;
 
 /// Runs SymbiYosys in `dir` on `files` (top module `top_module`) in prove mode at `depth`;
 /// returns whether it passed and its log.

@@ -22,7 +22,7 @@ use xtask::cosim::{
 };
 use xtask::netlist::{dut, post_synthesis, LutFault};
 use xtask::{synthesize, BuildRequest};
-use zo_hdl::top::{Board, ALCHITRY_CU, ICEBREAKER, ULX3S};
+use zo_hdl::board::top::{Board, ALCHITRY_CU, ICEBREAKER, ULX3S};
 
 /// Where the mutation test flips a truth-table bit: bit 0 of the LUT that computes bit 5 of
 /// the frame receiver's next CRC, which every byte of every request passes through (the

@@ -6,8 +6,8 @@ mod common;
 
 use std::path::Path;
 use xtask::{default_build, synth, BuildRequest};
+use zo_hdl::board::top::{Board, ALCHITRY_CU, ICEBREAKER};
 use zo_hdl::config::Shape;
-use zo_hdl::top::{Board, ALCHITRY_CU, ICEBREAKER};
 
 fn tools_present() -> bool {
     let hint = "apt-get install yosys nextpnr-ice40 fpga-icestorm";

@@ -107,8 +107,8 @@ fn verilator_lint_is_clean_with_justified_waivers() {
         return;
     }
     use rust_hdl::prelude::*;
-    use zo_hdl::controller::ControllerInfo;
-    use zo_hdl::top::{BoardTop, ICEBREAKER};
+    use zo_hdl::board::top::{BoardTop, ICEBREAKER};
+    use zo_hdl::engine::controller::ControllerInfo;
     let info = ControllerInfo {
         name: "icebreaker".into(),
         sample_capacity: 64,

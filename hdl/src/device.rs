@@ -1,14 +1,14 @@
 //! The device: UART receiver and transmitter around the protocol engine. Everything a board
-//! needs except its clock, pins and LEDs (see [`crate::top`]).
+//! needs except its clock, pins and LEDs (see [`crate::board::top`]).
 //!
 //! Contract: `rxd` / `txd` are the 8N1 serial lines at `clock_hz / clocks_per_bit` baud
 //! (`rxd` may be asynchronous: the receiver synchronises it). `activity` is high for about
 //! 2^20 clocks after each received byte; `training` while a job runs; `error` once any NAK or
 //! ERROR has been sent (until power-off).
 use crate::config::Shape;
-use crate::controller::{Controller, ControllerInfo};
-use crate::uart_rx::UartRx;
-use crate::uart_tx::UartTx;
+use crate::engine::controller::{Controller, ControllerInfo};
+use crate::link::uart_rx::UartRx;
+use crate::link::uart_tx::UartTx;
 use rust_hdl::prelude::*;
 
 #[derive(LogicBlock)]

@@ -12,8 +12,8 @@
 use serde_json::{json, Value};
 use std::fmt::Write as _;
 use std::time::Instant;
+use zo_hdl::board::top::{ICEBREAKER, ULX3S};
 use zo_hdl::config::{Estimator, LossKind, Shape, TrainParams};
-use zo_hdl::top::{ICEBREAKER, ULX3S};
 use zo_host::baseline;
 use zo_host::cli::ConnectArgs;
 use zo_host::connect::Connection;
@@ -52,7 +52,7 @@ fn mhz_num(hz: f64) -> String {
 
 /// How a board's bitstream is clocked: "its 25 MHz oscillator", "24 MHz from a PLL on its
 /// 12 MHz oscillator".
-fn fabric_text(b: &zo_hdl::top::Board) -> String {
+fn fabric_text(b: &zo_hdl::board::top::Board) -> String {
     let osc = mhz_num(b.clock_hz as f64);
     if b.fabric_hz == b.clock_hz {
         format!("its {osc} MHz oscillator")

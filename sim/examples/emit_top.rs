@@ -1,9 +1,9 @@
 //! Writes the generated Verilog of a board top-level:
 //! `cargo run --release -p zo-sim --example emit_top -- BOARD OUT.v`
 use rust_hdl::prelude::*;
+use zo_hdl::board::top::{board, BoardTop};
 use zo_hdl::config::Shape;
-use zo_hdl::controller::ControllerInfo;
-use zo_hdl::top::{board, BoardTop};
+use zo_hdl::engine::controller::ControllerInfo;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();

@@ -140,7 +140,7 @@ impl<const AW: usize> Backend for RtlLearner<AW> {
 }
 
 /// What the device reports about itself: the same description the RTL engine takes.
-pub use zo_hdl::controller::ControllerInfo as BoardInfo;
+pub use zo_hdl::engine::controller::ControllerInfo as BoardInfo;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum JobKind {
@@ -426,7 +426,7 @@ impl<B: Backend> Device<B> {
     }
 
     fn identity(&self) -> Identity {
-        zo_hdl::controller::identity(self.shape(), &self.info)
+        zo_hdl::engine::controller::identity(self.shape(), &self.info)
     }
 
     fn status(&self) -> Status {

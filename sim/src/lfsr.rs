@@ -1,4 +1,4 @@
-//! Reference model of the hardware LFSR (`zo_hdl::lfsr::Lfsr`).
+//! Reference model of the hardware LFSR (`zo_hdl::learner::lfsr::Lfsr`).
 
 use zo_hdl::formats::lfsr_mask;
 

@@ -1,10 +1,10 @@
-//! Byte-level harness around the rust-hdl protocol engine (`zo_hdl::controller::Controller`):
+//! Byte-level harness around the rust-hdl protocol engine (`zo_hdl::engine::controller::Controller`):
 //! bytes in, bytes out, stepped directly. The UART-level top-level is driven by
 //! [`crate::vboard`] through its pins; this harness skips the bit timing for speed.
 
 use rust_hdl::prelude::*;
 use zo_hdl::config::Shape;
-use zo_hdl::controller::{Controller, ControllerInfo};
+use zo_hdl::engine::controller::{Controller, ControllerInfo};
 
 pub struct RtlDevice<const AW: usize, const SA: usize> {
     uut: Box<Controller<AW, SA>>,

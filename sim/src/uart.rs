@@ -1,11 +1,11 @@
 //! Reference model of the 8N1 serial link: ideal line waveforms (with optional baud error and
 //! edge phase) and a software receiver that decodes a per-clock line exactly as the RTL
-//! receiver `zo_hdl::uart_rx::UartRx` does.
+//! receiver `zo_hdl::link::uart_rx::UartRx` does.
 //!
 //! Conventions: one `bool` per clock, `true` = line high (idle / mark). A frame is a start bit
 //! (low), eight data bits LSB first and a stop bit (high).
 
-use zo_hdl::uart_rx::mid_offset;
+use zo_hdl::link::uart_rx::mid_offset;
 
 /// The ten line levels of the frame of `byte`: start, data LSB first, stop.
 pub fn frame(byte: u8) -> [bool; 10] {
@@ -49,7 +49,7 @@ pub fn bits_waveform(
 
 /// Ideal 8N1 line, one level per clock: `idle_clocks` high, the frames of `bytes` back to back
 /// at `clocks_per_bit` clocks per bit, `idle_clocks` high. With an integer `clocks_per_bit`
-/// this is exactly what `zo_hdl::uart_tx::UartTx` sends, from the clock after the edge that
+/// this is exactly what `zo_hdl::link::uart_tx::UartTx` sends, from the clock after the edge that
 /// accepts the first byte, when every byte is offered as soon as `ready` rises.
 pub fn waveform(bytes: &[u8], clocks_per_bit: f64, idle_clocks: usize) -> Vec<bool> {
     let bits: Vec<bool> = bytes.iter().flat_map(|&b| frame(b)).collect();
@@ -91,7 +91,7 @@ enum DecoderState {
 /// a start bit that is not low is a glitch; a low stop bit is a frame error, after which `c`
 /// consecutive high samples are required before the next start edge. Every event is reported
 /// at the index of the sample that completed its vote (the RTL raises its output
-/// `zo_hdl::uart_rx::RX_LATENCY` edges later).
+/// `zo_hdl::link::uart_rx::RX_LATENCY` edges later).
 #[derive(Clone, Debug)]
 pub struct LineDecoder {
     clocks_per_bit: usize,

@@ -8,8 +8,8 @@ use crate::vboard::Firmware;
 use crate::vcd::{VcdError, VcdRecorder, VcdSpec};
 use rust_hdl::prelude::*;
 use zo_hdl::config::Shape;
-use zo_hdl::controller::ControllerInfo;
 use zo_hdl::device::ZoDevice;
+use zo_hdl::engine::controller::ControllerInfo;
 
 /// The device's scope in a waveform file.
 const VCD_TOP: &str = "device";

@@ -1,4 +1,4 @@
-//! `zo_hdl::cobs_decoder::CobsDecoder` driven directly through its ports, against the COBS of
+//! `zo_hdl::link::cobs_decoder::CobsDecoder` driven directly through its ports, against the COBS of
 //! `zo_proto`.
 //!
 //! Each frame (the encoded bytes and their `0x00`) is fed with random idle cycles in between,
@@ -21,7 +21,7 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rust_hdl::prelude::*;
-use zo_hdl::cobs_decoder::CobsDecoder;
+use zo_hdl::link::cobs_decoder::CobsDecoder;
 use zo_proto::examples::VECTORS;
 use zo_proto::{decode_packet, frame_raw, packet_bytes, FrameError, Packet, MAX_PAYLOAD};
 

@@ -1,4 +1,4 @@
-//! `zo_hdl::crc16::Crc16` driven directly through its ports, against `zo_proto::crc16`.
+//! `zo_hdl::link::crc16::Crc16` driven directly through its ports, against `zo_proto::crc16`.
 //!
 //! After every clock edge the `crc` register must equal `zo_proto::crc16` of the bytes
 //! strobed since the last `clear` (or since power-on), whatever the pattern of `clear`,
@@ -11,7 +11,7 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rust_hdl::prelude::*;
-use zo_hdl::crc16::Crc16;
+use zo_hdl::link::crc16::Crc16;
 use zo_proto::{crc16, packet_bytes, Packet, MAX_PAYLOAD};
 
 /// Every packet of `docs/PROTOCOL.md`: the test vectors of section 2 and the example

@@ -1,4 +1,4 @@
-//! `zo_hdl::frame_rx::FrameRx` driven directly through its ports, against the streaming
+//! `zo_hdl::link::frame_rx::FrameRx` driven directly through its ports, against the streaming
 //! receiver `zo_proto::FrameDecoder` (and so `zo_proto::decode_packet`).
 //!
 //! A byte stream of frames is fed to the block and to `FrameDecoder` side by side. Every
@@ -24,7 +24,7 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rust_hdl::prelude::*;
-use zo_hdl::frame_rx::FrameRx;
+use zo_hdl::link::frame_rx::FrameRx;
 use zo_proto::examples::VECTORS;
 use zo_proto::{
     crc16, frame_raw, packet_bytes, FrameDecoder, FrameError, Packet, COBS_MAX, MAX_PAYLOAD,

@@ -1,4 +1,4 @@
-//! `zo_hdl::frame_tx::FrameTx` driven directly through its ports, against
+//! `zo_hdl::link::frame_tx::FrameTx` driven directly through its ports, against
 //! `zo_proto::encode_frame` / `zo_proto::frame_raw`.
 //!
 //! The packet is written into the block's buffer through `we` / `waddr` / `wdata`, `start`
@@ -18,7 +18,7 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rust_hdl::prelude::*;
-use zo_hdl::frame_tx::FrameTx;
+use zo_hdl::link::frame_tx::FrameTx;
 use zo_proto::examples::VECTORS;
 use zo_proto::{encode_frame, frame_raw, packet_bytes, NakReason, Packet, Response, MAX_PAYLOAD};
 

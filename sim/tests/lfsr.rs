@@ -6,7 +6,7 @@ use rand_chacha::ChaCha8Rng;
 use rust_hdl::prelude::*;
 use zo_hdl::config::{Estimator, Shape};
 use zo_hdl::formats::{lfsr_mask, nonzero_seed, NOISE_WIDTH};
-use zo_hdl::lfsr::Lfsr as HwLfsr;
+use zo_hdl::learner::lfsr::Lfsr as HwLfsr;
 use zo_sim::lfsr::Lfsr;
 use zo_sim::model::Model;
 

@@ -4,7 +4,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rust_hdl::prelude::*;
 use zo_hdl::config::LossKind;
-use zo_hdl::loss::LossUnit;
+use zo_hdl::learner::loss::LossUnit;
 use zo_sim::model::LossTables;
 
 fn tick(u: &mut LossUnit) {

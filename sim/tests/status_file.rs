@@ -1,4 +1,4 @@
-//! The status file (`zo_hdl::status_file`) against its contract: random sequences of zero,
+//! The status file (`zo_hdl::engine::status_file`) against its contract: random sequences of zero,
 //! start and flush commands with random operands (wrapping sums, the 64-bit cycle carry, a
 //! zero that interrupts a sweep), every word read back through the read port after each command
 //! and compared with a plain model of the contract. Reads during a sweep must never report a
@@ -7,7 +7,7 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rust_hdl::prelude::*;
-use zo_hdl::status_file::{word, StatusFile};
+use zo_hdl::engine::status_file::{word, StatusFile};
 
 /// The contract of docs in `status_file.rs`, as plain integers.
 #[derive(Default)]

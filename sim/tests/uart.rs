@@ -9,8 +9,8 @@ use rand_chacha::ChaCha8Rng;
 use rust_hdl::prelude::*;
 use std::path::PathBuf;
 use std::process::Command;
-use zo_hdl::uart_rx::{mid_offset, UartRx, RX_LATENCY};
-use zo_hdl::uart_tx::UartTx;
+use zo_hdl::link::uart_rx::{mid_offset, UartRx, RX_LATENCY};
+use zo_hdl::link::uart_tx::UartTx;
 use zo_sim::uart::{
     bit_time_tolerance, bits_waveform, bytes_of, frame, waveform, LineDecoder, RxEvent,
 };

@@ -19,8 +19,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 use zo_hdl::config::Shape;
-use zo_hdl::controller::ControllerInfo;
 use zo_hdl::device::ZoDevice;
+use zo_hdl::engine::controller::ControllerInfo;
 use zo_proto::{
     decode_packet, encode_frame, kind, Packet, Params, Request, Response, Sample, MAX_PAYLOAD,
     MAX_READ_COUNT, MAX_WRITE_COUNT,
@@ -65,8 +65,8 @@ pub const DEVICE_PINS: Pins = Pins {
     other: "activity",
 };
 
-/// `zo_hdl::top::BoardTop`'s pins (the LEDs carry the board's polarity).
-pub fn board_pins(board: &zo_hdl::top::Board) -> Pins {
+/// `zo_hdl::board::top::BoardTop`'s pins (the LEDs carry the board's polarity).
+pub fn board_pins(board: &zo_hdl::board::top::Board) -> Pins {
     Pins {
         clock: "clk",
         rx: "rx",

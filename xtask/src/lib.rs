@@ -14,9 +14,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex};
+use zo_hdl::board::top::{board, Board, BoardTop, Family, BOARDS};
 use zo_hdl::config::Shape;
-use zo_hdl::controller::ControllerInfo;
-use zo_hdl::top::{board, Board, BoardTop, Family, BOARDS};
+use zo_hdl::engine::controller::ControllerInfo;
 
 pub mod cosim;
 pub mod netlist;

@@ -126,7 +126,8 @@ fn print_table(r: &Value) {
 /// Runs one gate-level co-simulation; prints its figures.
 fn cosim(args: &CosimArgs) -> anyhow::Result<()> {
     if args.view == View::PostPnr
-        && zo_hdl::top::board(&args.board).is_some_and(|b| b.family != zo_hdl::top::Family::Ice40)
+        && zo_hdl::board::top::board(&args.board)
+            .is_some_and(|b| b.family != zo_hdl::board::top::Family::Ice40)
     {
         anyhow::bail!(
             "--view post-pnr is for iCE40 boards; {} is ECP5",

@@ -13,7 +13,7 @@ use anyhow::{bail, Context, Result};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use zo_hdl::top::Family;
+use zo_hdl::board::top::Family;
 
 /// The identity and pins of a synthesised build, as the co-simulation drives it.
 pub fn dut(s: &Synthesized, view: &str) -> Dut {

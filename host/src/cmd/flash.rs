@@ -5,7 +5,7 @@ use anyhow::Result;
 use zo_host::cli::FlashArgs;
 
 pub fn cmd_flash(a: FlashArgs) -> Result<()> {
-    use zo_hdl::top::{board, Family, BOARDS};
+    use zo_hdl::board::top::{board, Family, BOARDS};
     let Some(b) = board(&a.board) else {
         let names: Vec<_> = BOARDS.iter().map(|b| b.name).collect();
         anyhow::bail!(

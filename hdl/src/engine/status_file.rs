@@ -23,7 +23,7 @@
 //! Read port: present `read_word`; one cycle later `read_data` holds that word and `read_hit`
 //! is high when the word read is the one presented now and the file was idle when it was read
 //! (so a reader that holds `read_word` and waits for `read_hit` never sees a stale word).
-use crate::sized_ram::SizedRam;
+use crate::mem::sized_ram::SizedRam;
 use rust_hdl::prelude::*;
 
 /// Word indices of the file (STATUS payload words).

@@ -25,7 +25,7 @@
 //! Signed logits are compared and subtracted in offset binary (`z ^ 0x8000`), which needs no
 //! signed arithmetic and keeps the Rust and Verilog widths identical.
 use crate::formats::{exp2_table, log2_table, GRAD_ONE, ONE_X};
-use crate::sized_ram::SizedRam;
+use crate::mem::sized_ram::SizedRam;
 use rust_hdl::prelude::*;
 
 #[derive(Copy, Clone, Debug, PartialEq, LogicState)]

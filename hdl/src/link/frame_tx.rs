@@ -8,7 +8,7 @@
 //! handed over. Bytes go out through `tx_data` / `tx_send` (a one-cycle strobe, issued only
 //! while `tx_ready` is high and never in two consecutive cycles). Tested against
 //! `zo_proto::frame_raw` / `encode_frame` in sim/tests/block_frame_tx.rs.
-use crate::sized_ram::SizedRam;
+use crate::mem::sized_ram::SizedRam;
 use rust_hdl::prelude::*;
 use zo_proto::{encode_frame, NakReason, Response, COBS_MAX};
 

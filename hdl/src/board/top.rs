@@ -6,10 +6,10 @@
 //!
 //! LEDs: `led_train` lights while a job runs; `led_status` lights for 2^20 clocks (~44 ms at 24 MHz) after
 //! each received byte and stays lit once an error or NAK has been sent.
+use crate::board::ice40_pll::{Ice40Pll, PllInput, PllSettings};
 use crate::config::Shape;
-use crate::controller::ControllerInfo;
 use crate::device::ZoDevice;
-use crate::ice40_pll::{Ice40Pll, PllInput, PllSettings};
+use crate::engine::controller::ControllerInfo;
 use rust_hdl::prelude::*;
 
 /// FPGA family, which picks the toolchain.

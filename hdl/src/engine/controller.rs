@@ -14,12 +14,12 @@
 //! `i * (n_in + 1)` of the sample buffer (label, then features); slot `capacity` is reserved for
 //! INFER.
 use crate::config::{Op, Shape, DEFAULT_OUT_SHIFT};
+use crate::engine::status_file::StatusFile;
 use crate::formats::{IN_FRAC, W_FRAC, Z_FRAC};
-use crate::frame_rx::FrameRx;
-use crate::frame_tx::FrameTx;
 use crate::learner::Learner;
-use crate::single_port_ram::SinglePortRam;
-use crate::status_file::StatusFile;
+use crate::link::frame_rx::FrameRx;
+use crate::link::frame_tx::FrameTx;
+use crate::mem::single_port_ram::SinglePortRam;
 use rust_hdl::prelude::*;
 use zo_proto::{Identity, MAX_PAYLOAD, PROTOCOL_VERSION};
 
@@ -185,7 +185,7 @@ pub struct Controller<const AW: usize, const SA: usize> {
     count: DFF<Bits<16>>,
     start_at: DFF<Bits<16>>,
     tx_w: DFF<Bits<10>>,
-    tx_crc: crate::crc16::Crc16,
+    tx_crc: crate::link::crc16::Crc16,
     have_last: DFF<bool>,
     last_seq: DFF<Bits<8>>,
     last_len: DFF<Bits<10>>,

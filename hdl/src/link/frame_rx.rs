@@ -17,9 +17,9 @@
 //! the cycle right after the 523rd corrupts the next frame's CRC; an over-long run begun with
 //! `accept` low drops the next frame; a frame starting in the cycle after the previous `0x00`
 //! ignores `accept` low. Tested against `zo_proto::FrameDecoder` in the same file.
-use crate::cobs_decoder::CobsDecoder;
-use crate::crc16::Crc16;
-use crate::sized_ram::SizedRam;
+use crate::link::cobs_decoder::CobsDecoder;
+use crate::link::crc16::Crc16;
+use crate::mem::sized_ram::SizedRam;
 use rust_hdl::prelude::*;
 use zo_proto::{COBS_MAX, MAX_PAYLOAD};
 

@@ -18,7 +18,7 @@
 //! class `target`. `busy` rises in the next cycle and `done` pulses for one cycle at the end.
 //!
 //! Per-operation results, valid from `done` until the next `start` (the running totals of the
-//! model's `Counters` are kept outside, in [`crate::status_file`]): `op_trained` (a training
+//! model's `Counters` are kept outside, in [`crate::engine::status_file`]): `op_trained` (a training
 //! sample finished), `op_updated` (the weights were updated), `op_saturations` and
 //! `op_zero_updates` (clips and zero-rounded updates during the operation; at most two per
 //! cycle and an operation takes fewer than 2^15 cycles with `AW <= 13`: `3 * 2^13 + 4 * 254 + 45`
@@ -44,11 +44,14 @@
 //! Cycles per sample (batch 1): `3 W + 4 n_out + 45` with `W` weights (the bound is `3 W`),
 //! `n_out + 2` more under the hybrid estimator (the loss unit's derivative sweep);
 //! (see docs/ARCHITECTURE.md; the tests measure it).
+pub mod lfsr;
+pub mod loss;
+
 use crate::config::Shape;
 use crate::formats::{ONE_X, ROUND_SEED_XOR};
-use crate::lfsr::Lfsr;
-use crate::loss::LossUnit;
-use crate::sized_ram::SizedRam;
+use crate::learner::lfsr::Lfsr;
+use crate::learner::loss::LossUnit;
+use crate::mem::sized_ram::SizedRam;
 use rust_hdl::prelude::*;
 
 #[derive(Copy, Clone, Debug, PartialEq, LogicState)]

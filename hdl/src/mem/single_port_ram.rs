@@ -8,7 +8,7 @@
 //! is unspecified until the next read). Addresses at or beyond `depth` are never used.
 //! SPRAM cannot be initialised, so the contents at power-on are unspecified on hardware; the
 //! simulation models (rust-hdl, and the Verilog outside synthesis) start from zeros, and the
-//! device clears the buffer at power-on (`crate::controller`).
+//! device clears the buffer at power-on (`crate::engine::controller`).
 use rust_hdl::prelude::*;
 use std::collections::BTreeMap;
 
@@ -26,7 +26,7 @@ pub struct SinglePortRam<D: Synth, const N: usize> {
 impl<D: Synth, const N: usize> SinglePortRam<D, N> {
     /// A RAM of `depth` words (1..=2^N).
     pub fn new(depth: usize) -> Self {
-        crate::sized_ram::check_depth(depth, N);
+        crate::mem::sized_ram::check_depth(depth, N);
         Self {
             clock: Default::default(),
             address: Default::default(),
