@@ -1060,6 +1060,31 @@ mod tests {
     }
 
     #[test]
+    fn the_dp16kd_black_box_is_replaced_by_the_model() {
+        let cells = "module A(); endmodule\n(* blackbox *)\nmodule DP16KD(\n  input X\n);\n\
+                     parameter P = 1;\nendmodule\nmodule B(); endmodule\n";
+        let out = without_black_box(cells, "DP16KD").unwrap();
+        assert_eq!(out, "module A(); endmodule\n\nmodule B(); endmodule\n");
+        assert!(without_black_box(&out, "DP16KD").is_err());
+        let model = ecp5_dp16kd();
+        assert!(!model.contains("$P"));
+        assert_eq!(model.matches("module DP16KD (").count(), 1);
+        // Every INITVAL is declared and read: two bytes of each of its 16 rows.
+        for k in 0..64 {
+            let name = format!("INITVAL_{k:02X}");
+            assert!(model.contains(&format!("parameter [319:0] {name} = 320'h0;")));
+            assert_eq!(
+                model.matches(&format!("= {name}[20 * i")).count(),
+                2,
+                "{name}"
+            );
+        }
+        for port in ["A", "B"] {
+            assert!(model.contains(&format!("wire [8:0] pair_{port} = AD{port}[13:5];")));
+        }
+    }
+
+    #[test]
     fn a_constant_carry_input_is_not_replaced() {
         let mut n = chain();
         let top = &mut n["modules"]["top"];
