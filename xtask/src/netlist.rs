@@ -104,13 +104,14 @@ pub fn cell_models(family: Family, dir: &Path) -> Result<(Vec<PathBuf>, Vec<&'st
         Family::Ecp5 => {
             let out = dir.join("ecp5_cells_sim.v");
             let mut seen = Vec::new();
-            std::fs::write(
-                &out,
-                inline_includes(&data.join("ecp5/cells_sim.v"), &mut seen)?,
-            )?;
+            let cells = inline_includes(&data.join("ecp5/cells_sim.v"), &mut seen)?;
+            // The block RAM is a black box there: ours replaces it.
+            std::fs::write(&out, without_black_box(&cells, "DP16KD")?)?;
             let mult = dir.join("ecp5_mult18.v");
             std::fs::write(&mult, ecp5_mult18())?;
-            Ok((vec![out, mult], vec![]))
+            let ram = dir.join("ecp5_dp16kd.v");
+            std::fs::write(&ram, ecp5_dp16kd())?;
+            Ok((vec![out, mult, ram], vec![]))
         }
     }
 }
@@ -188,6 +189,213 @@ endmodule
         rob = names("ROB", 18),
         roc = names("ROC", 18),
     )
+}
+
+/// A simulation model of the ECP5 block RAM `DP16KD`, written from Lattice's description of
+/// the cell (ECP5 sysMEM usage guide, TN1264): yosys's `ecp5/cells_sim.v` declares it with its
+/// ports and parameters but no behaviour, so every read would give zero.
+///
+/// Storage is 1024 rows of 18 bits (16 Kbit of data plus the 9th bit of each byte). A port of
+/// width W addresses it as follows (the address bits below the word are unused, or byte
+/// enables):
+/// - 9 bits: word `AD[13:3]`, i.e. row `AD[13:4]`, low byte (bits 8:0) when `AD[3]` is 0, high
+///   byte (17:9) when it is 1; data on `DI[8:0]`/`DO[8:0]` (`DO[17:9]` read 0);
+/// - 18 bits: row `AD[13:4]`; `AD[1:0]` are the byte enables of bits 8:0 and 17:9 (with `WE`);
+/// - 36 bits, the pseudo-dual-port mode (`PDPW16KD` as a `DP16KD`): port A writes
+///   `{DIB, DIA}` into rows `2*AD[13:5]` (`DIA`) and `+1` (`DIB`), with `ADA[3:0]` the byte
+///   enables of `DIA[8:0]`, `DIA[17:9]`, `DIB[8:0]`, `DIB[17:9]`; port B reads the pair into
+///   `DOA` (low row) and `DOB` (high row). A 36-bit port A never reads, a 36-bit port B never
+///   writes.
+///
+/// `INITVAL_00` .. `INITVAL_3F` each hold 16 rows in 20-bit slots, row `16*k + i` in bits
+/// `20*i+17 : 20*i` of `INITVAL_k` (the top two bits of a slot are unused).
+///
+/// A port acts on the active edge of its clock (`CLKxMUX` "INV" inverts it) when `CEx` is high
+/// and `{CSx2, CSx1, CSx0}` equals `CSDECODE_x`. With `WEx` it writes the enabled bytes, and its
+/// read latch follows `WRITEMODE_x`: NORMAL keeps its value, WRITETHROUGH takes the written
+/// word, READBEFOREWRITE the word as it was; without `WEx` the latch takes the addressed word.
+/// `REGMODE_x` NOREG drives the outputs from the latch; OUTREG adds the output register, loaded
+/// from the latch when `OCEx` is high. `RSTx` clears the latch and the output register, on the
+/// clock edge (`RESETMODE` SYNC) or at once (ASYNC); the memory keeps its contents. Not
+/// modelled: the global set/reset (`GSR`), the timing of an asynchronous reset's release
+/// (`ASYNC_RESET_RELEASE`), collisions of the two ports on one address (undefined in the
+/// hardware), widths 1, 2 and 4, which fail the simulation at time 0 as do other unsupported
+/// settings. The per-pin inversion parameters (`DIA0MUX` ...) are not declared, so a netlist
+/// that sets one fails to elaborate.
+fn ecp5_dp16kd() -> String {
+    let names = |p: &str, n: usize| -> String {
+        (0..n)
+            .rev()
+            .map(|i| format!("{p}{i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let initvals = (0..64)
+        .map(|k| format!("  parameter [319:0] INITVAL_{k:02X} = 320'h0;\n"))
+        .collect::<String>();
+    let init_rows = (0..64)
+        .map(|k| {
+            format!(
+                "    for (i = 0; i < 16; i = i + 1) begin\n      \
+                 mem[{r} + 2 * i] = INITVAL_{k:02X}[20 * i +: 9];\n      \
+                 mem[{r} + 2 * i + 1] = INITVAL_{k:02X}[20 * i + 9 +: 9];\n    end\n",
+                r = 32 * k
+            )
+        })
+        .collect::<String>();
+    let mut port = String::new();
+    for p in ["A", "B"] {
+        port.push_str(&DP16KD_PORT.replace("$P", p));
+    }
+    format!(
+        "// DP16KD simulation model (xtask::netlist::ecp5_dp16kd).
+module DP16KD (
+  input {dia},
+  input {ada},
+  input CEA, OCEA, CLKA, WEA, RSTA, CSA2, CSA1, CSA0,
+  output {doa},
+  input {dib},
+  input {adb},
+  input CEB, OCEB, CLKB, WEB, RSTB, CSB2, CSB1, CSB0,
+  output {dob}
+);
+  parameter integer DATA_WIDTH_A = 18;
+  parameter integer DATA_WIDTH_B = 18;
+  parameter REGMODE_A = \"NOREG\";
+  parameter REGMODE_B = \"NOREG\";
+  parameter RESETMODE = \"SYNC\";
+  parameter ASYNC_RESET_RELEASE = \"SYNC\";
+  parameter CSDECODE_A = \"0b000\";
+  parameter CSDECODE_B = \"0b000\";
+  parameter WRITEMODE_A = \"NORMAL\";
+  parameter WRITEMODE_B = \"NORMAL\";
+  parameter CLKAMUX = \"CLKA\";
+  parameter CLKBMUX = \"CLKB\";
+  parameter GSR = \"ENABLED\";
+  parameter WID = 0;
+  parameter INIT_DATA = \"STATIC\";
+{initvals}
+  wire [17:0] DIA = {{{dia}}};
+  wire [13:0] ADA = {{{ada}}};
+  wire [17:0] DIB = {{{dib}}};
+  wire [13:0] ADB = {{{adb}}};
+  wire [2:0] CSA = {{CSA2, CSA1, CSA0}};
+  wire [2:0] CSB = {{CSB2, CSB1, CSB0}};
+  // The other port's data, for the 36-bit pseudo-dual-port mode.
+  wire [17:0] DIA_OTHER = DIB;
+  wire [17:0] DIB_OTHER = DIA;
+  // A 36-bit port A only writes and a 36-bit port B only reads (pseudo-dual port).
+  wire writes_A = WEA;
+  wire reads_A = DATA_WIDTH_A != 36;
+  wire writes_B = WEB && DATA_WIDTH_B != 36;
+  wire reads_B = 1'b1;
+
+  /* verilator lint_off MULTIDRIVEN */
+  // Byte 2*r is bits 8:0 of row r, byte 2*r + 1 bits 17:9.
+  reg [8:0] mem [0:2047];
+  /* verilator lint_on MULTIDRIVEN */
+  integer i;
+  initial begin
+{init_rows}  end
+
+  // A CSDECODE string (\"0b101\") as three bits: the low bit of each digit's character.
+  function [2:0] cs_bits(input [39:0] s);
+    cs_bits = {{s[16], s[8], s[0]}};
+  endfunction
+  function supported_width(input integer w);
+    supported_width = w == 9 || w == 18 || w == 36;
+  endfunction
+  initial begin
+    if (!supported_width(DATA_WIDTH_A) || !supported_width(DATA_WIDTH_B)) begin
+      $display(\"DP16KD %m: DATA_WIDTH %0d/%0d is not modelled (9, 18 and 36 are)\", DATA_WIDTH_A, DATA_WIDTH_B);
+      $fatal;
+    end
+    if ((REGMODE_A != \"NOREG\" && REGMODE_A != \"OUTREG\") || (REGMODE_B != \"NOREG\" && REGMODE_B != \"OUTREG\")
+        || (RESETMODE != \"SYNC\" && RESETMODE != \"ASYNC\")
+        || (WRITEMODE_A != \"NORMAL\" && WRITEMODE_A != \"WRITETHROUGH\" && WRITEMODE_A != \"READBEFOREWRITE\")
+        || (WRITEMODE_B != \"NORMAL\" && WRITEMODE_B != \"WRITETHROUGH\" && WRITEMODE_B != \"READBEFOREWRITE\")
+        || (CLKAMUX != \"CLKA\" && CLKAMUX != \"INV\") || (CLKBMUX != \"CLKB\" && CLKBMUX != \"INV\")
+        || INIT_DATA != \"STATIC\") begin
+      $display(\"DP16KD %m: a setting is not modelled\");
+      $fatal;
+    end
+  end
+{port}
+  // A 36-bit read comes out on both ports' data pins.
+  assign {{{doa}}} = DATA_WIDTH_B == 36 ? q_B[17:0] : q_A[17:0];
+  assign {{{dob}}} = DATA_WIDTH_B == 36 ? q_B[35:18] : q_B[17:0];
+endmodule
+",
+        dia = names("DIA", 18),
+        ada = names("ADA", 14),
+        doa = names("DOA", 18),
+        dib = names("DIB", 18),
+        adb = names("ADB", 14),
+        dob = names("DOB", 18),
+    )
+}
+
+/// One port of [`ecp5_dp16kd`], `$P` standing for A or B.
+const DP16KD_PORT: &str = "
+  // Port $P.
+  wire clk_$P = (CLK$PMUX == \"INV\") ? ~CLK$P : CLK$P;
+  wire active_$P = CE$P && CS$P == cs_bits(CSDECODE_$P);
+  wire arst_$P = RESETMODE == \"ASYNC\" && RST$P;
+  wire srst_$P = RESETMODE == \"SYNC\" && RST$P;
+  // Rows 2*pair_$P and 2*pair_$P + 1 hold every word the address reaches.
+  wire [8:0] pair_$P = AD$P[13:5];
+  wire [35:0] old_$P = {mem[{pair_$P, 2'd3}], mem[{pair_$P, 2'd2}], mem[{pair_$P, 2'd1}],
+      mem[{pair_$P, 2'd0}]};
+  // Where the port's word sits in the pair: its bit offset, and the enabled write bytes.
+  wire [5:0] offset_$P = DATA_WIDTH_$P == 36 ? 6'd0 : DATA_WIDTH_$P == 18 ? (AD$P[4] ? 6'd18 : 6'd0)
+      : 6'd9 * AD$P[4:3];
+  wire [3:0] bytes_$P = DATA_WIDTH_$P == 36 ? AD$P[3:0]
+      : DATA_WIDTH_$P == 18 ? {2'b00, AD$P[1:0]} << (AD$P[4] ? 2 : 0)
+      : 4'b0001 << AD$P[4:3];
+  wire [35:0] mask_$P = {{9{bytes_$P[3]}}, {9{bytes_$P[2]}}, {9{bytes_$P[1]}}, {9{bytes_$P[0]}}};
+  wire [35:0] data_$P = DATA_WIDTH_$P == 36 ? {DI$P_OTHER, DI$P}
+      : DATA_WIDTH_$P == 18 ? {18'b0, DI$P} << offset_$P : {27'b0, DI$P[8:0]} << offset_$P;
+  wire [35:0] new_$P = (old_$P & ~mask_$P) | (data_$P & mask_$P);
+  wire [35:0] word_mask_$P = DATA_WIDTH_$P == 36 ? {36{1'b1}} : DATA_WIDTH_$P == 18 ? 36'h3ffff : 36'h1ff;
+  wire [35:0] read_old_$P = (old_$P >> offset_$P) & word_mask_$P;
+  wire [35:0] read_new_$P = (new_$P >> offset_$P) & word_mask_$P;
+  reg [35:0] latch_$P = 36'b0;
+  reg [35:0] out_$P = 36'b0;
+  always @(posedge clk_$P)
+    if (active_$P && writes_$P) begin
+      if (bytes_$P[0]) mem[{pair_$P, 2'd0}] <= new_$P[8:0];
+      if (bytes_$P[1]) mem[{pair_$P, 2'd1}] <= new_$P[17:9];
+      if (bytes_$P[2]) mem[{pair_$P, 2'd2}] <= new_$P[26:18];
+      if (bytes_$P[3]) mem[{pair_$P, 2'd3}] <= new_$P[35:27];
+    end
+  always @(posedge clk_$P or posedge arst_$P)
+    if (arst_$P || srst_$P) begin
+      latch_$P <= 36'b0;
+      out_$P <= 36'b0;
+    end else begin
+      if (active_$P && reads_$P) begin
+        if (!writes_$P) latch_$P <= read_old_$P;
+        else if (WRITEMODE_$P == \"READBEFOREWRITE\") latch_$P <= read_old_$P;
+        else if (WRITEMODE_$P == \"WRITETHROUGH\") latch_$P <= read_new_$P;
+      end
+      if (OCE$P) out_$P <= latch_$P;
+    end
+  wire [35:0] q_$P = REGMODE_$P == \"OUTREG\" ? out_$P : latch_$P;
+";
+
+/// `cells` without the black box `module` (its `(* blackbox *)` declaration, through its
+/// `endmodule`), for a model of our own to take its place.
+fn without_black_box(cells: &str, module: &str) -> Result<String> {
+    let header = format!("(* blackbox *)\nmodule {module}(");
+    let start = cells
+        .find(&header)
+        .with_context(|| format!("cells_sim.v has no black box {module}"))?;
+    let end = start
+        + cells[start..]
+            .find("endmodule")
+            .context("cells_sim.v: unterminated module")?
+        + "endmodule".len();
+    Ok(format!("{}{}", &cells[..start], &cells[end..]))
 }
 
 /// cells_sim.v with its `SB_PLL40_CORE` and `SB_PLL40_PAD` black boxes turned into a
@@ -849,6 +1057,31 @@ mod tests {
         assert_eq!(pass["CIN"], json!([10]));
         assert_eq!(pass["I2"], json!(["0"]));
         assert_eq!(pass["CEN"], json!(["1"]));
+    }
+
+    #[test]
+    fn the_dp16kd_black_box_is_replaced_by_the_model() {
+        let cells = "module A(); endmodule\n(* blackbox *)\nmodule DP16KD(\n  input X\n);\n\
+                     parameter P = 1;\nendmodule\nmodule B(); endmodule\n";
+        let out = without_black_box(cells, "DP16KD").unwrap();
+        assert_eq!(out, "module A(); endmodule\n\nmodule B(); endmodule\n");
+        assert!(without_black_box(&out, "DP16KD").is_err());
+        let model = ecp5_dp16kd();
+        assert!(!model.contains("$P"));
+        assert_eq!(model.matches("module DP16KD (").count(), 1);
+        // Every INITVAL is declared and read: two bytes of each of its 16 rows.
+        for k in 0..64 {
+            let name = format!("INITVAL_{k:02X}");
+            assert!(model.contains(&format!("parameter [319:0] {name} = 320'h0;")));
+            assert_eq!(
+                model.matches(&format!("= {name}[20 * i")).count(),
+                2,
+                "{name}"
+            );
+        }
+        for port in ["A", "B"] {
+            assert!(model.contains(&format!("wire [8:0] pair_{port} = AD{port}[13:5];")));
+        }
     }
 
     #[test]
