@@ -12,10 +12,10 @@ use std::time::Duration;
 use zo_hdl::config::Shape;
 use zo_host::link::Link;
 use zo_proto::{Params, Request, Sample};
-use zo_sim::board::{BoardInfo, Device};
+use zo_sim::data::schedule::init_weights;
+use zo_sim::device::reference::{BoardInfo, Device};
+use zo_sim::device::vboard::VirtualBoard;
 use zo_sim::model::Model;
-use zo_sim::train::init_weights;
-use zo_sim::vboard::VirtualBoard;
 
 const P: f64 = 1e-3;
 

@@ -5,7 +5,7 @@ mod common;
 
 use std::process::Command;
 use zo_hdl::config::Shape;
-use zo_sim::rtl::RtlLearner;
+use zo_sim::harness::rtl::RtlLearner;
 
 fn out_dir() -> std::path::PathBuf {
     let d = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("verilog_elaborates");

@@ -1,6 +1,6 @@
 //! The generated Verilog of the complete device (`zo_hdl::device::ZoDevice`: UARTs, protocol
 //! engine, learner), simulated and driven only through its UART pins, answers a scripted session
-//! byte for byte like the reference device (`zo_sim::board::Device` over the model): identity,
+//! byte for byte like the reference device (`zo_sim::device::reference::Device` over the model): identity,
 //! weights, samples, six training jobs (both estimators, both losses, mini-batches with partial
 //! batches, two saturating runs), evaluations, inferences, BUSY, a replay, a NAK, STOP and RESET.
 //! iverilog runs it with one pass per job (306 training samples) on a 5-4-3 network; Verilator
@@ -19,8 +19,8 @@ use xtask::cosim::{
     Session, Simulator, WeightReads, DEVICE_PINS, IVERILOG, VERILATOR,
 };
 use zo_hdl::config::Shape;
-use zo_sim::board::BoardInfo;
-use zo_sim::compare::flip_weight;
+use zo_sim::device::reference::BoardInfo;
+use zo_sim::harness::compare::flip_weight;
 
 /// An elaboration of the device: what the session sees, and the generator of its Verilog
 /// (address widths are type parameters).

@@ -20,10 +20,10 @@ use zo_host::connect::Connection;
 use zo_host::defaults;
 use zo_host::rundir::epoch_seed;
 use zo_proto::{encode_frame, Request, Response, Sample, MAX_PAYLOAD};
-use zo_sim::dataset::{builtin, BUILTIN};
+use zo_sim::data::dataset::{builtin, BUILTIN};
+use zo_sim::data::schedule::{accuracy, epoch_order, init_weights, PreparedData};
+use zo_sim::harness::rtl::RtlLearner;
 use zo_sim::model::Model;
-use zo_sim::rtl::RtlLearner;
-use zo_sim::train::{accuracy, epoch_order, init_weights, PreparedData};
 
 const SEEDS: u32 = 5;
 const SHAPE: Shape = Shape::new(64, 32, 10);

@@ -8,9 +8,9 @@
 
 use zo_hdl::config::{Estimator, LossKind, Shape, TrainParams};
 use zo_host::rundir::epoch_seed;
-use zo_sim::dataset::builtin;
+use zo_sim::data::dataset::builtin;
+use zo_sim::data::schedule::{accuracy, epoch_order, init_weights, PreparedData};
 use zo_sim::model::Model;
-use zo_sim::train::{accuracy, epoch_order, init_weights, PreparedData};
 
 fn list<T: std::str::FromStr>(s: &str) -> Vec<T> {
     s.split(',').filter_map(|v| v.trim().parse().ok()).collect()

@@ -107,7 +107,7 @@ pub struct ConnectArgs {
     #[arg(long)]
     pub no_hybrid: bool,
     #[command(flatten)]
-    pub vcd: zo_sim::vcd::VcdArgs,
+    pub vcd: zo_sim::harness::vcd::VcdArgs,
     /// Set by main when the port came from ZO_PORT rather than the command line.
     #[arg(skip)]
     pub port_from_env: bool,

@@ -9,10 +9,10 @@ use serialport::{SerialPortInfo, SerialPortType};
 use std::time::Duration;
 use zo_hdl::config::Shape;
 use zo_proto::Identity;
-use zo_sim::board::{BoardInfo, Device};
+use zo_sim::device::reference::{BoardInfo, Device};
+use zo_sim::device::vboard::VirtualBoard;
+use zo_sim::harness::rtl::RtlLearner;
 use zo_sim::model::Model;
-use zo_sim::rtl::RtlLearner;
-use zo_sim::vboard::VirtualBoard;
 
 /// USB id of the FT2232H on iCEBreaker-style boards; the UART is channel B, interface 1.
 pub const FTDI_VID: u16 = 0x0403;
@@ -23,7 +23,7 @@ pub const DEFAULT_SHAPE: Shape = Shape::new(64, 32, 10);
 /// Link margin for the RTL-backed board, whose samples take ~0.2 s each.
 pub const RTL_MARGIN: Duration = Duration::from_secs(30);
 
-pub use zo_sim::vboard::VIRTUAL_AW;
+pub use zo_sim::device::vboard::VIRTUAL_AW;
 
 enum Board {
     Model(VirtualBoard<Device<Model>>),

@@ -7,12 +7,13 @@ use crate::weights::InputScaling;
 use anyhow::{anyhow, bail, Result};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-use zo_sim::dataset::{
+use zo_sim::data::dataset::{
     builtin, load_bytes, read_file, stratified_split, Dataset, FileFormat, FileOptions, Header,
-    LabelColumn, Quantizer, Table, BUILTIN,
+    LabelColumn, Table, BUILTIN,
 };
-use zo_sim::train::quantize_rows;
-use zo_sim::train::PreparedData;
+use zo_sim::data::scaling::Quantizer;
+use zo_sim::data::schedule::quantize_rows;
+use zo_sim::data::schedule::PreparedData;
 
 /// Where a dataset comes from and how it was read: enough to load it again (`--resume`,
 /// `zo infer` on a run).
@@ -203,7 +204,7 @@ pub fn load_table(args: &DataArgs, default: &str) -> Result<LoadedTable> {
         Source::File(path) => {
             let opts = file_options(args);
             let bytes = read_file(&path).map_err(|e| anyhow!("{e}"))?;
-            let format = zo_sim::dataset::detect_format(&path, &bytes);
+            let format = zo_sim::data::dataset::detect_format(&path, &bytes);
             refuse_options_for_format(args, &path, format)?;
             let table = load_bytes(&path, &bytes, &opts).map_err(|e| anyhow!("{e}"))?;
             let abs = std::fs::canonicalize(&path).unwrap_or(path.clone());
@@ -288,7 +289,7 @@ pub struct Prepared {
     pub scaling: InputScaling,
 }
 
-/// Stratified split (as `zo_sim::train::PreparedData::new`), scaling fitted on the training rows.
+/// Stratified split (as `zo_sim::data::schedule::PreparedData::new`), scaling fitted on the training rows.
 pub fn prepare_split(ds: &Dataset, n_in: usize, test_fraction: f64, seed: u32) -> Result<Prepared> {
     let (train, test) = stratified_split(&ds.labels, ds.n_classes, test_fraction, seed as u64);
     if train.is_empty() || test.is_empty() {

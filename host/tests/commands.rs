@@ -5,9 +5,9 @@ mod common;
 use common::*;
 use std::path::Path;
 use zo_hdl::config::Shape;
-use zo_sim::board::{BoardInfo, Device};
+use zo_sim::device::reference::{BoardInfo, Device};
+use zo_sim::device::vboard::VirtualBoard;
 use zo_sim::model::Model;
-use zo_sim::vboard::VirtualBoard;
 
 fn sha_of_npy(path: &Path) -> String {
     let bytes = std::fs::read(path).expect("weights.npy");
@@ -399,7 +399,7 @@ fn file_datasets_csv_libsvm_idx_and_separate_test_data() {
     assert_eq!(s["weights_sha256"], s2["weights_sha256"]);
 
     // LIBSVM.
-    let ds = zo_sim::dataset::builtin("iris").unwrap();
+    let ds = zo_sim::data::dataset::builtin("iris").unwrap();
     let svm: String = ds
         .features
         .iter()

@@ -7,9 +7,9 @@ mod common;
 use common::*;
 use std::time::Duration;
 use zo_hdl::config::{Shape, TrainParams};
-use zo_sim::board::{Backend, BoardInfo, Device};
+use zo_sim::device::reference::{Backend, BoardInfo, Device};
+use zo_sim::device::vboard::VirtualBoard;
 use zo_sim::model::{Counters, Inference, Model};
-use zo_sim::vboard::VirtualBoard;
 
 #[derive(Clone, Copy)]
 enum Fault {

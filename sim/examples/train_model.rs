@@ -4,9 +4,9 @@
 //! (defaults: digits 60 np ce). The `zo` CLI will run the same job on a (virtual) board.
 use std::process::ExitCode;
 use zo_hdl::config::{Estimator, LossKind, Shape, TrainParams};
-use zo_sim::dataset::{builtin, BUILTIN};
+use zo_sim::data::dataset::{builtin, BUILTIN};
+use zo_sim::data::schedule::{accuracy, init_weights, train_epoch, PreparedData};
 use zo_sim::model::Model;
-use zo_sim::train::{accuracy, init_weights, train_epoch, PreparedData};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

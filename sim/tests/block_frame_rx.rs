@@ -66,7 +66,7 @@ impl Harness {
     }
 
     fn settle(&mut self) {
-        zo_sim::testkit::settle(&mut *self.uut, "FrameRx");
+        zo_sim::harness::testkit::settle(&mut *self.uut, "FrameRx");
     }
 
     /// One clock; returns the verdict when `done` pulsed after the edge.

@@ -61,7 +61,7 @@ impl Harness {
     }
 
     fn settle(&mut self) {
-        zo_sim::testkit::settle(&mut *self.uut, "FrameTx");
+        zo_sim::harness::testkit::settle(&mut *self.uut, "FrameTx");
     }
 
     /// One clock; returns the byte handed over at its edge, if any, and `busy` after it.

@@ -1,4 +1,4 @@
-//! The rust-hdl protocol engine and the reference device (`zo_sim::board::Device` over the
+//! The rust-hdl protocol engine and the reference device (`zo_sim::device::reference::Device` over the
 //! model) answer every request with the same bytes: identity, errors in the decoder's order,
 //! weights, samples, parameters, training and evaluation jobs, inference, replays, NAKs, reset.
 
@@ -9,12 +9,12 @@ use zo_proto::{
     decode_packet, encode_frame, ErrorCode, FrameDecoder, Identity, Packet, Request, Response,
     Sample, Status,
 };
-use zo_sim::board::{BoardInfo, Device};
-use zo_sim::compare::difference;
-use zo_sim::fixtures::test_params;
+use zo_sim::data::schedule::init_weights;
+use zo_sim::device::reference::{BoardInfo, Device};
+use zo_sim::device::rtl_device::RtlDevice;
+use zo_sim::harness::compare::difference;
+use zo_sim::harness::fixtures::test_params;
 use zo_sim::model::Model;
-use zo_sim::rtl_device::RtlDevice;
-use zo_sim::train::init_weights;
 
 const SHAPE: Shape = Shape::new(5, 4, 3);
 const CAPACITY: u16 = 16;

@@ -7,7 +7,7 @@ use rust_hdl::prelude::*;
 use zo_hdl::config::{Estimator, Shape};
 use zo_hdl::formats::{lfsr_mask, nonzero_seed, NOISE_WIDTH};
 use zo_hdl::lfsr::Lfsr as HwLfsr;
-use zo_sim::lfsr::Lfsr;
+use zo_sim::model::lfsr::Lfsr;
 use zo_sim::model::Model;
 
 /// Widths small enough to walk the whole sequence.

@@ -2,9 +2,9 @@
 //! 64-32-10 on digits and 4-16-3 on iris, 70/30 stratified splits, test accuracy >= 0.93.
 
 use zo_hdl::config::{Estimator, LossKind, Shape, TrainParams};
-use zo_sim::dataset::builtin;
+use zo_sim::data::dataset::builtin;
+use zo_sim::data::schedule::{accuracy, init_weights, train_epoch, PreparedData};
 use zo_sim::model::Model;
-use zo_sim::train::{accuracy, init_weights, train_epoch, PreparedData};
 
 fn train(name: &str, n_hid: usize, params: TrainParams, epochs: usize) -> (f64, f64) {
     let ds = builtin(name).expect("built-in dataset");

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use zo_hdl::uart_rx::{mid_offset, UartRx, RX_LATENCY};
 use zo_hdl::uart_tx::UartTx;
-use zo_sim::uart::{
+use zo_sim::harness::uart::{
     bit_time_tolerance, bits_waveform, bytes_of, frame, waveform, LineDecoder, RxEvent,
 };
 
@@ -36,7 +36,7 @@ impl Tx {
     }
 
     fn settle(&mut self) {
-        zo_sim::testkit::settle(&mut *self.uut, "UartTx");
+        zo_sim::harness::testkit::settle(&mut *self.uut, "UartTx");
     }
 
     /// Whether the next edge accepts `send`.
@@ -53,7 +53,9 @@ impl Tx {
         self.uut.send.next = send;
         self.uut.data.next = (data as u64).to_bits();
         self.settle();
-        zo_sim::testkit::high_then_low(&mut *self.uut, "UartTx", |u, c| u.clock.next = c.into());
+        zo_sim::harness::testkit::high_then_low(&mut *self.uut, "UartTx", |u, c| {
+            u.clock.next = c.into()
+        });
         self.txd()
     }
 }
@@ -80,7 +82,7 @@ impl Rx {
     }
 
     fn settle(&mut self) {
-        zo_sim::testkit::settle(&mut *self.uut, "UartRx");
+        zo_sim::harness::testkit::settle(&mut *self.uut, "UartRx");
     }
 
     fn busy(&self) -> bool {
@@ -96,7 +98,9 @@ impl Rx {
     fn tick(&mut self, rxd: bool) {
         self.uut.rxd.next = rxd;
         self.settle();
-        zo_sim::testkit::high_then_low(&mut *self.uut, "UartRx", |u, c| u.clock.next = c.into());
+        zo_sim::harness::testkit::high_then_low(&mut *self.uut, "UartRx", |u, c| {
+            u.clock.next = c.into()
+        });
         let (valid, error) = (self.uut.valid.val(), self.uut.frame_error.val());
         assert!(
             !(valid && error),

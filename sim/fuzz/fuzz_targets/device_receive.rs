@@ -1,4 +1,4 @@
-//! Fuzzes the device's protocol engine (`zo_sim::board::Device::receive`) with the
+//! Fuzzes the device's protocol engine (`zo_sim::device::reference::Device::receive`) with the
 //! bit-exact model as backend.
 //!
 //! The input is used twice, on two fresh devices:
@@ -16,7 +16,7 @@
 use libfuzzer_sys::fuzz_target;
 use zo_hdl::config::Shape;
 use zo_proto::{encode_frame, FrameDecoder, Packet, Response, MAX_PAYLOAD};
-use zo_sim::board::{BoardInfo, Device};
+use zo_sim::device::reference::{BoardInfo, Device};
 use zo_sim::model::Model;
 
 /// Job steps run after each slice.

@@ -4,12 +4,12 @@
 use clap::{Parser, ValueEnum};
 use std::process::ExitCode;
 use zo_hdl::config::Shape;
-use zo_sim::board::{BoardInfo, Device};
+use zo_sim::device::reference::{BoardInfo, Device};
+use zo_sim::device::uart_device::UartDevice;
+use zo_sim::device::vboard::{Firmware, VirtualBoard, VIRTUAL_AW};
+use zo_sim::harness::rtl::RtlLearner;
+use zo_sim::harness::vcd::VcdArgs;
 use zo_sim::model::Model;
-use zo_sim::rtl::RtlLearner;
-use zo_sim::uart_board::UartBoard;
-use zo_sim::vboard::{Firmware, VirtualBoard, VIRTUAL_AW};
-use zo_sim::vcd::VcdArgs;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum Backend {
@@ -130,7 +130,7 @@ fn main() -> ExitCode {
                 sample_capacity: capacity,
                 ..info
             };
-            let mut board = UartBoard::<VIRTUAL_AW, 16>::new(shape, &cinfo, 4);
+            let mut board = UartDevice::<VIRTUAL_AW, 16>::new(shape, &cinfo, 4);
             if let Some(spec) = &vcd {
                 if let Err(e) = board.record_vcd(spec) {
                     return fail(e);

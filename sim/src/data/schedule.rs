@@ -2,7 +2,8 @@
 //! split, and accuracy by clean inference. The host's device runs use the same initialisation
 //! and sample order, so a run on the model and a run on hardware see identical inputs.
 
-use crate::dataset::{stratified_split, Dataset, Quantizer};
+use crate::data::dataset::{stratified_split, Dataset};
+use crate::data::scaling::Quantizer;
 use crate::model::Model;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -86,7 +87,7 @@ pub fn accuracy(model: &mut Model, xs: &[Vec<u8>], ys: &[usize]) -> f64 {
 pub const SEED_SCHEDULE: &str = "SET_PARAMS reseeds the device at the start of every epoch \
      with epoch_seed(seed, e): seed itself for epoch 0, splitmix64((seed << 32) | e) truncated \
      to 32 bits (0 and 1 map to 2 and 3) after; the split, the initial weights \
-     (zo_sim::train::init_weights) and the sample order (zo_sim::train::epoch_order) use seed \
+     (zo_sim::data::schedule::init_weights) and the sample order (zo_sim::data::schedule::epoch_order) use seed \
      too, so weights after epoch e plus the seed determine the rest of the run";
 
 /// The device's noise seed for epoch `e` (see [`SEED_SCHEDULE`]).

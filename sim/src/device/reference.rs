@@ -1,13 +1,13 @@
 //! The device side of the protocol (docs/PROTOCOL.md) over a learner backend: the reference
 //! model (fast) or the rust-hdl learner (exact, slow). This is the specification of what a
-//! board does with each request; the virtual board ([`crate::vboard`]) serves it on a PTY.
+//! board does with each request; the virtual board ([`crate::device::vboard`]) serves it on a PTY.
 //!
 //! The device is a pure state machine: [`Device::receive`] takes bytes and returns the bytes to
 //! send back, [`Device::step`] runs one sample of the current job. Status requests are answered
 //! between samples, as on hardware.
 
+use crate::harness::rtl::RtlLearner;
 use crate::model::{Counters, Inference, Model};
-use crate::rtl::RtlLearner;
 use zo_hdl::config::{Estimator, LossKind, Shape, TrainParams};
 use zo_proto::{
     kind, ErrorCode, FrameDecoder, FrameError, Identity, Packet, Params, ProtoError, Request,

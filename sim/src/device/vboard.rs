@@ -5,7 +5,7 @@
 //! master side reports errors while no slave handle is open, so the board keeps one open for
 //! its whole life.
 
-use crate::board::{Backend, Device};
+use crate::device::reference::{Backend, Device};
 
 /// Address width of a virtual board's weight memory (8192 words: 196-32-10, Fashion-MNIST
 /// pooled to 14x14, fits; the learner's per-operation counters allow at most 13 bits).

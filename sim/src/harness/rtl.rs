@@ -4,8 +4,8 @@
 //! It mirrors the reference model's API so that tests can drive both with the same calls and
 //! compare every observable after every operation.
 
+use crate::harness::vcd::{VcdError, VcdRecorder, VcdSpec};
 use crate::model::{Counters, Inference, SampleLosses};
-use crate::vcd::{VcdError, VcdRecorder, VcdSpec};
 use rust_hdl::prelude::*;
 use zo_hdl::config::{Estimator, LossKind, Op, Shape, TrainParams};
 use zo_hdl::learner::Learner;
@@ -52,7 +52,7 @@ impl<const AW: usize> RtlLearner<AW> {
     }
 
     fn settle(&mut self) {
-        crate::testkit::settle(&mut *self.uut, "the learner's logic");
+        crate::harness::testkit::settle(&mut *self.uut, "the learner's logic");
     }
 
     /// One clock cycle. Inputs set before the call are seen at this rising edge; the sample
