@@ -10,7 +10,7 @@
 //!
 //! The session, testbench and comparison are `xtask::cosim`'s, shared with the gate-level
 //! co-simulations (tests/netlist_vs_model.rs).
-mod common;
+use zo_sim::harness::tools::require_tool;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
@@ -136,7 +136,7 @@ fn iverilog_small() -> &'static (Session, Vec<Vec<u8>>, xtask::cosim::Trace) {
     ignore = "needs iverilog (apt-get install iverilog)"
 )]
 fn iverilog_device_answers_like_the_model_through_its_pins() {
-    if common::require_tool("iverilog", "apt-get install iverilog") {
+    if require_tool("iverilog", "apt-get install iverilog") {
         let (session, got, trace) = iverilog_small();
         assert!(session.trained >= 300, "only {} samples", session.trained);
         if let Err(m) = compare(&session.dut, &session.steps, got, trace) {
@@ -154,7 +154,7 @@ fn iverilog_device_answers_like_the_model_through_its_pins() {
     ignore = "needs iverilog (apt-get install iverilog)"
 )]
 fn verilog_comparison_catches_one_flipped_weight_bit_and_one_flipped_wire_bit() {
-    if !common::require_tool("iverilog", "apt-get install iverilog") {
+    if !require_tool("iverilog", "apt-get install iverilog") {
         return;
     }
     let (session, got, trace) = iverilog_small();
@@ -199,7 +199,7 @@ static VERILATOR_LOCK: Mutex<()> = Mutex::new(());
     ignore = "needs verilator (apt-get install verilator)"
 )]
 fn verilator_device_answers_like_the_model_through_its_pins() {
-    if common::require_tool("verilator", "apt-get install verilator") {
+    if require_tool("verilator", "apt-get install verilator") {
         let _one = VERILATOR_LOCK.lock().unwrap_or_else(|e| e.into_inner());
         verilog_vs_model(&VERILATOR, &small(), 20);
     }
@@ -212,7 +212,7 @@ fn verilator_device_answers_like_the_model_through_its_pins() {
     ignore = "needs verilator (apt-get install verilator)"
 )]
 fn verilator_icebreaker_build_answers_like_the_model() {
-    if common::require_tool("verilator", "apt-get install verilator") {
+    if require_tool("verilator", "apt-get install verilator") {
         let _one = VERILATOR_LOCK.lock().unwrap_or_else(|e| e.into_inner());
         verilog_vs_model(&VERILATOR, &icebreaker(), 4);
     }
@@ -225,7 +225,7 @@ fn verilator_icebreaker_build_answers_like_the_model() {
     ignore = "needs verilator (apt-get install verilator)"
 )]
 fn verilator_ulx3s_build_answers_like_the_model() {
-    if common::require_tool("verilator", "apt-get install verilator") {
+    if require_tool("verilator", "apt-get install verilator") {
         let _one = VERILATOR_LOCK.lock().unwrap_or_else(|e| e.into_inner());
         verilog_vs_model(&VERILATOR, &ulx3s(), 1);
     }

@@ -76,10 +76,9 @@ impl Harness {
         u.in_data.next = (data as u64).to_bits();
         u.accept.next = accept;
         u.raddr.next = (raddr as u64).to_bits();
-        u.clock.next = false.into();
-        self.settle();
-        self.uut.clock.next = true.into();
-        self.settle();
+        zo_sim::harness::testkit::rising_edge(&mut *self.uut, "FrameRx", |u, c| {
+            u.clock.next = c.into()
+        });
         self.edges += 1;
         let u = &self.uut;
         if !u.done.val() {

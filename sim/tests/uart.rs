@@ -510,18 +510,10 @@ fn work_dir(name: &str) -> PathBuf {
     d
 }
 
-/// Whether iverilog runs; when it does not, the Verilog tests are skipped, except under CI
-/// (`CI` set), where they fail, as in the workspace's end-to-end tests.
+/// Whether iverilog is there (`zo_sim::harness::tools`): when it is not, the Verilog tests
+/// are listed as ignored, say so if run anyway, and fail under CI (`CI` set).
 fn have_iverilog() -> bool {
-    let found = Command::new("iverilog").arg("-V").output().is_ok();
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "iverilog is required under CI (apt-get install iverilog)"
-        );
-        eprintln!("skipped: iverilog not found (apt-get install iverilog)");
-    }
-    found
+    zo_sim::harness::tools::require_tool("iverilog", "apt-get install iverilog")
 }
 
 /// Compiles `sources` with `iverilog -g2012`; runs the result with vvp if `run`.
@@ -565,6 +557,10 @@ fn iverilog(dir: &std::path::Path, sources: &[(&str, &str)], run: bool) -> Strin
 
 /// `generate_verilog` succeeds (it panics on unconnected signals) and iverilog compiles it.
 #[test]
+#[cfg_attr(
+    not(tool_iverilog),
+    ignore = "needs iverilog (apt-get install iverilog)"
+)]
 fn verilog_is_complete_and_compiles() {
     for cpb in CPBS {
         let tx = tx_verilog(cpb);
@@ -585,6 +581,10 @@ fn verilog_is_complete_and_compiles() {
 /// back to back exactly as the model waveform, and the receiver gives the model decoder's
 /// events on the same cycles for a noisy line with glitches and framing errors.
 #[test]
+#[cfg_attr(
+    not(tool_iverilog),
+    ignore = "needs iverilog (apt-get install iverilog)"
+)]
 fn verilog_cosimulation_matches_the_model() {
     if !have_iverilog() {
         return;

@@ -9,6 +9,7 @@ use zo_sim::device::uart_device::UartDevice;
 use zo_sim::device::vboard::{Firmware, VirtualBoard, VIRTUAL_AW};
 use zo_sim::harness::rtl::RtlLearner;
 use zo_sim::harness::vcd::VcdArgs;
+use zo_sim::model::shape::parse_shape;
 use zo_sim::model::Model;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -25,7 +26,7 @@ enum Backend {
 #[command(about = "A zo device on a pseudo-terminal, speaking the real protocol")]
 struct Args {
     /// Network size as INPUTS-HIDDEN-OUTPUTS.
-    #[arg(long, default_value = "64-32-10", value_parser = parse_shape)]
+    #[arg(long, default_value = "64-32-10", value_parser = |s: &str| parse_shape(s, VIRTUAL_AW))]
     shape: Shape,
     /// What computes behind the protocol.
     #[arg(long, value_enum, default_value = "model")]
@@ -55,14 +56,6 @@ impl Backend {
             Backend::Top => "virtual-top",
         }
     }
-}
-
-fn parse_shape(s: &str) -> Result<Shape, String> {
-    let shape: Shape = s
-        .parse()
-        .map_err(|e: zo_hdl::config::ShapeError| e.to_string())?;
-    shape.check(VIRTUAL_AW).map_err(|e| e.to_string())?;
-    Ok(shape)
 }
 
 fn run<D: Firmware + Send + 'static>(device: D, shape: Shape) -> ExitCode {

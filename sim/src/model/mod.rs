@@ -27,6 +27,7 @@
 //! `shift` bits of the rounding generator (stepped once per rounded weight), sign restored.
 
 pub mod lfsr;
+pub mod shape;
 
 use lfsr::Lfsr;
 use zo_hdl::config::{Estimator, LossKind, Shape, TrainParams};
