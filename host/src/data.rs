@@ -11,8 +11,6 @@ use zo_sim::data::dataset::{
     builtin, load_bytes, read_file, stratified_split, Dataset, FileFormat, FileOptions, Header,
     LabelColumn, Table, BUILTIN,
 };
-use zo_sim::data::scaling::Quantizer;
-use zo_sim::data::schedule::quantize_rows;
 use zo_sim::data::schedule::PreparedData;
 
 /// Where a dataset comes from and how it was read: enough to load it again (`--resume`,
@@ -289,7 +287,8 @@ pub struct Prepared {
     pub scaling: InputScaling,
 }
 
-/// Stratified split (as `zo_sim::data::schedule::PreparedData::new`), scaling fitted on the training rows.
+/// Stratified split (as `zo_sim::data::schedule::PreparedData::new`), scaling fitted on the
+/// training rows; refuses a split that leaves either set empty.
 pub fn prepare_split(ds: &Dataset, n_in: usize, test_fraction: f64, seed: u32) -> Result<Prepared> {
     let (train, test) = stratified_split(&ds.labels, ds.n_classes, test_fraction, seed as u64);
     if train.is_empty() || test.is_empty() {
@@ -302,36 +301,16 @@ pub fn prepare_split(ds: &Dataset, n_in: usize, test_fraction: f64, seed: u32) -
             ds.name
         );
     }
-    let q = Quantizer::fit(ds, &train);
-    let (train_x, train_y) = quantize_rows(&q, ds, &train, n_in);
-    let (test_x, test_y) = quantize_rows(&q, ds, &test, n_in);
-    Ok(Prepared {
-        data: PreparedData {
-            train_x,
-            train_y,
-            test_x,
-            test_y,
-        },
-        scaling: q,
-    })
+    let (data, scaling) = PreparedData::quantise((ds, &train), (ds, &test), n_in);
+    Ok(Prepared { data, scaling })
 }
 
 /// Separate training and test sets, scaling fitted on all training rows.
 pub fn prepare_with_test(train: &Dataset, test: &Dataset, n_in: usize) -> Prepared {
     let all: Vec<usize> = (0..train.len()).collect();
-    let q = Quantizer::fit(train, &all);
-    let (train_x, train_y) = quantize_rows(&q, train, &all, n_in);
     let test_rows: Vec<usize> = (0..test.len()).collect();
-    let (test_x, test_y) = quantize_rows(&q, test, &test_rows, n_in);
-    Prepared {
-        data: PreparedData {
-            train_x,
-            train_y,
-            test_x,
-            test_y,
-        },
-        scaling: q,
-    }
+    let (data, scaling) = PreparedData::quantise((train, &all), (test, &test_rows), n_in);
+    Prepared { data, scaling }
 }
 
 /// A shape with `n_in` inputs and `n_out` outputs that a virtual board accepts: `n_hid`

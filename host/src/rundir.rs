@@ -15,8 +15,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use zo_hdl::config::{Estimator, LossKind, Shape};
 
-pub use zo_sim::data::schedule::{epoch_seed, SEED_SCHEDULE};
-
 /// The device a run trained on.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct DeviceInfo {

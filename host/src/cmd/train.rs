@@ -194,7 +194,7 @@ pub fn cmd_train(a: TrainArgs) -> Result<()> {
         eta_decay: choice.eta_decay,
         tune: report,
         seed,
-        seed_schedule: rundir::SEED_SCHEDULE.into(),
+        seed_schedule: zo_sim::data::schedule::SEED_SCHEDULE.into(),
         defaulted: if tuning {
             // What the tuner chose; the rest came from the file defaults.
             defaulted(&a)
