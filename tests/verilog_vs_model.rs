@@ -19,7 +19,7 @@ use xtask::cosim::{
     Session, Simulator, WeightReads, DEVICE_PINS, IVERILOG, VERILATOR,
 };
 use zo_hdl::config::Shape;
-use zo_sim::device::reference::BoardInfo;
+use zo_sim::device::reference::DeviceInfo;
 use zo_sim::harness::compare::flip_weight;
 
 /// An elaboration of the device: what the session sees, and the generator of its Verilog
@@ -35,11 +35,11 @@ fn dut(name: &str, shape: Shape, capacity: u16, clocks_per_bit: usize, full: boo
     Dut {
         name: name.into(),
         shape,
-        info: BoardInfo {
+        info: DeviceInfo {
             sample_capacity: capacity,
             batch_accumulators: full,
             exact_output: full,
-            ..BoardInfo::default()
+            ..DeviceInfo::default()
         },
         clocks_per_bit,
         pins: DEVICE_PINS,

@@ -558,7 +558,7 @@ fn main() {
          | reference model, NP-CE inside section 1 (all datasets) | {:.0} | {:.3e} | {:.0}x |\n\
          | rust-hdl `RtlLearner` (directly stepped), 4 s | {:.2} | {:.3e} | 1x |\n\
          | {} at {} (computed from the cycle count, for scale) | {:.0} | {:.3e} | {:.0}x |\n\n\
-         Verilator: omitted (the co-simulation test in sim/tests/uart.rs checks equality, not \
+         Verilator: omitted (the co-simulation test in tests/verilog_vs_model.rs checks equality, not \
          speed, and timing it here is not cheap).",
         model_rates[0],
         model_rates[0] * cps as f64,

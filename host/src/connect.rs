@@ -9,7 +9,7 @@ use serialport::{SerialPortInfo, SerialPortType};
 use std::time::Duration;
 use zo_hdl::config::Shape;
 use zo_proto::Identity;
-use zo_sim::device::reference::{BoardInfo, Device};
+use zo_sim::device::reference::{Device, DeviceInfo};
 use zo_sim::device::vboard::VirtualBoard;
 use zo_sim::harness::rtl::RtlLearner;
 use zo_sim::model::Model;
@@ -109,7 +109,7 @@ impl Connection {
                     BoardKind::Virtual => DeviceKind::Virtual,
                     BoardKind::Rtl => DeviceKind::Rtl,
                 };
-                let info = BoardInfo {
+                let info = DeviceInfo {
                     name: match kind {
                         DeviceKind::Rtl => "virtual-rtl".into(),
                         _ => "virtual-model".into(),
@@ -118,7 +118,7 @@ impl Connection {
                     baud: args.baud,
                     batch_accumulators: !args.no_batch,
                     exact_output: !args.no_hybrid,
-                    ..BoardInfo::default()
+                    ..DeviceInfo::default()
                 };
                 let spawn_err = |e| anyhow!("cannot start the virtual board: {e}");
                 let board = match kind {

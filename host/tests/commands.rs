@@ -5,7 +5,7 @@ mod common;
 use common::*;
 use std::path::Path;
 use zo_hdl::config::Shape;
-use zo_sim::device::reference::{BoardInfo, Device};
+use zo_sim::device::reference::{Device, DeviceInfo};
 use zo_sim::device::vboard::VirtualBoard;
 use zo_sim::model::Model;
 
@@ -228,9 +228,9 @@ fn weights_push_pull_and_info_on_a_board_behind_a_port() {
     let shape = Shape::new(4, 8, 3);
     let board = VirtualBoard::spawn(Device::new(
         Model::new(shape, 1),
-        BoardInfo {
+        DeviceInfo {
             name: "test-board".into(),
-            ..BoardInfo::default()
+            ..DeviceInfo::default()
         },
     ))
     .unwrap();

@@ -56,11 +56,8 @@ fn main() -> ExitCode {
         estimator,
         loss,
         sigma,
-        eta_mant: 1,
         eta_shift,
-        batch: 1,
-        out_shift: zo_hdl::config::DEFAULT_OUT_SHIFT,
-        momentum: 0,
+        ..TrainParams::default()
     };
     println!(
         "{name} (one of {}): network {shape}, {:?}, {:?}",

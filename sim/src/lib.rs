@@ -2,8 +2,8 @@
 //! The words board, device, engine, backend and learner mean what the glossary in
 //! docs/ARCHITECTURE.md says. Four layers, one folder each:
 //!
-//! - [`model`]: the bit-exact reference model of the learner (the executable specification)
-//!   and its noise generator.
+//! - [`model`]: the bit-exact reference model of the learner (the executable specification),
+//!   its noise generator, and the network shape as users name it.
 //! - [`device`]: the reference device (the protocol over a learner backend), the virtual board
 //!   that serves a device on a pseudo-terminal, and the rust-hdl devices stepped directly.
 //! - [`harness`]: what the equality tests drive and compare with: the rust-hdl learner stepped

@@ -27,15 +27,13 @@ fn train(name: &str, n_hid: usize, params: TrainParams, epochs: u32) -> (f64, f6
 }
 
 fn node_perturbation(sigma: u16, eta_shift: u8) -> TrainParams {
+    // The step is otherwise the default: eta_mant 1, per sample, without momentum.
     TrainParams {
         estimator: Estimator::NodePerturbation,
         loss: LossKind::CrossEntropy,
         sigma,
-        eta_mant: 1,
         eta_shift,
-        batch: 1,
-        out_shift: zo_hdl::config::DEFAULT_OUT_SHIFT,
-        momentum: 0,
+        ..TrainParams::default()
     }
 }
 

@@ -4,9 +4,9 @@
 use clap::{Parser, ValueEnum};
 use std::process::ExitCode;
 use zo_hdl::config::Shape;
-use zo_sim::device::reference::{BoardInfo, Device};
+use zo_sim::device::reference::{Device, DeviceInfo};
 use zo_sim::device::uart_device::UartDevice;
-use zo_sim::device::vboard::{Firmware, VirtualBoard, VIRTUAL_AW};
+use zo_sim::device::vboard::{SerialDevice, VirtualBoard, VIRTUAL_AW};
 use zo_sim::harness::rtl::RtlLearner;
 use zo_sim::harness::vcd::VcdArgs;
 use zo_sim::model::shape::parse_shape;
@@ -58,7 +58,7 @@ impl Backend {
     }
 }
 
-fn run<D: Firmware + Send + 'static>(device: D, shape: Shape) -> ExitCode {
+fn run<D: SerialDevice + Send + 'static>(device: D, shape: Shape) -> ExitCode {
     match VirtualBoard::spawn(device) {
         Ok(board) => {
             println!("{}", board.path());
@@ -95,12 +95,12 @@ fn main() -> ExitCode {
     if vcd.is_some() && args.backend == Backend::Model {
         return fail("--vcd records the RTL: use --backend rtl or --backend top");
     }
-    let info = BoardInfo {
+    let info = DeviceInfo {
         name: args.backend.board_name().into(),
         sample_capacity: args.capacity,
         batch_accumulators: !args.no_batch,
         exact_output: !args.no_hybrid,
-        ..BoardInfo::default()
+        ..DeviceInfo::default()
     };
     let shape = args.shape;
     match args.backend {
@@ -119,7 +119,7 @@ fn main() -> ExitCode {
             let record = shape.n_in + 1;
             let fits = ((1usize << 16) - 2) / record - 1;
             let capacity = (args.capacity as usize).min(fits) as u16;
-            let cinfo = BoardInfo {
+            let cinfo = DeviceInfo {
                 sample_capacity: capacity,
                 ..info
             };

@@ -1,6 +1,6 @@
-//! Byte-level harness around the rust-hdl protocol engine (`zo_hdl::controller::Controller`):
-//! bytes in, bytes out, stepped directly. The UART-level top-level is driven by
-//! [`crate::device::vboard`] through its pins; this harness skips the bit timing for speed.
+//! The rust-hdl protocol engine (`zo_hdl::controller::Controller`) stepped directly, byte by
+//! byte: bytes in, bytes out. The complete device through its UART pins is
+//! [`crate::device::uart_device`]; this one skips the bit timing for speed.
 
 use rust_hdl::prelude::*;
 use zo_hdl::config::Shape;

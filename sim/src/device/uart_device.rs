@@ -1,9 +1,10 @@
 //! The complete rust-hdl device (`zo_hdl::device::ZoDevice`: UARTs and protocol engine around
-//! the learner) driven through its serial pins: the exact, slow backend of the virtual board.
-//! Host bytes become an ideal 8N1 waveform on `rxd` (`crate::harness::uart::frame`); `txd` is decoded
-//! by the software receiver model (`crate::harness::uart::LineDecoder`).
+//! the learner) driven through its serial pins: what the virtual board serves with the `top`
+//! backend, in place of the reference device (exact, slowest). Host bytes become an ideal 8N1
+//! waveform on `rxd` (`crate::harness::uart::frame`); `txd` is decoded by the software
+//! receiver model (`crate::harness::uart::LineDecoder`).
 
-use crate::device::vboard::Firmware;
+use crate::device::vboard::SerialDevice;
 use crate::harness::uart::{frame, LineDecoder, RxEvent};
 use crate::harness::vcd::{VcdError, VcdRecorder, VcdSpec};
 use rust_hdl::prelude::*;
@@ -90,7 +91,7 @@ impl<const AW: usize, const SA: usize> UartDevice<AW, SA> {
     }
 }
 
-impl<const AW: usize, const SA: usize> Firmware for UartDevice<AW, SA> {
+impl<const AW: usize, const SA: usize> SerialDevice for UartDevice<AW, SA> {
     fn receive(&mut self, bytes: &[u8]) -> Vec<u8> {
         for &byte in bytes {
             for level in frame(byte) {

@@ -1,5 +1,6 @@
-//! Cycle-accurate harness around the rust-hdl learner, stepped directly (clock high, settle,
-//! clock low, settle) rather than through the threaded `Simulation`, which is ~10x slower.
+//! Cycle-accurate harness around the rust-hdl learner, stepped directly
+//! ([`crate::harness::testkit`]) rather than through the threaded `Simulation`, which is ~10x
+//! slower. It is also the exact, slow learner backend of the reference device.
 //!
 //! It mirrors the reference model's API so that tests can drive both with the same calls and
 //! compare every observable after every operation.
