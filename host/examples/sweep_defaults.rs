@@ -7,10 +7,8 @@
 //! (dataset, epochs, sigmas, eta shifts, number of seeds 1..=N; optional: batch).
 
 use zo_hdl::config::{Estimator, LossKind, Shape, TrainParams};
-use zo_host::rundir::epoch_seed;
-use zo_sim::dataset::builtin;
-use zo_sim::model::Model;
-use zo_sim::train::{accuracy, epoch_order, init_weights, PreparedData};
+use zo_sim::data::dataset::builtin;
+use zo_sim::data::schedule::{accuracy, start_model, train_epoch, PreparedData};
 
 fn list<T: std::str::FromStr>(s: &str) -> Vec<T> {
     s.split(',').filter_map(|v| v.trim().parse().ok()).collect()
@@ -35,8 +33,7 @@ fn main() {
             let mut accs = Vec::new();
             for seed in 1..=seeds {
                 let data = PreparedData::new(&ds, shape.n_in, 0.3, seed as u64);
-                let mut m = Model::new(shape, 1);
-                m.set_weights(&init_weights(shape, seed as u64));
+                let mut m = start_model(shape, seed);
                 m.params = TrainParams {
                     estimator: Estimator::NodePerturbation,
                     loss: LossKind::CrossEntropy,
@@ -48,11 +45,7 @@ fn main() {
                     momentum: 0,
                 };
                 for e in 0..epochs {
-                    m.seed(epoch_seed(seed, e));
-                    for i in epoch_order(data.train_x.len(), seed as u64, e as usize) {
-                        m.train(&data.train_x[i], data.train_y[i]);
-                    }
-                    m.apply();
+                    train_epoch(&mut m, (&data.train_x, &data.train_y), seed, e);
                 }
                 accs.push(accuracy(&mut m, &data.test_x, &data.test_y));
             }

@@ -1,5 +1,5 @@
 //! `zo train --tune auto`: hold out a validation slice of the training rows, search the
-//! settings on the bit-exact model (`zo_sim::tune`), and train the device with the winner.
+//! settings on the bit-exact model (`zo_sim::data::tune`), and train the device with the winner.
 //!
 //! The device then trains on the same rows, in the same order, with the same seeds as the
 //! winning trial, so its weights after the chosen epochs are the trial's bit for bit: tuning
@@ -8,8 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
-use zo_sim::train::PreparedData;
-use zo_sim::tune::{self, TuneSpec};
+use zo_sim::data::schedule::PreparedData;
+use zo_sim::data::tune::{self, TuneSpec};
 
 /// What tuning chose and why, as recorded in config.json.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

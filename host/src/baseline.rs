@@ -1,11 +1,11 @@
 //! A float backpropagation baseline on the host: the device's network (same shape, the same
-//! seed-derived initial weights from `zo_sim::train::init_weights`, the same clipped-ReLU
+//! seed-derived initial weights from `zo_sim::data::schedule::init_weights`, the same clipped-ReLU
 //! hidden layer, the same quantised inputs, split and sample order), trained with softmax
 //! cross-entropy and plain per-sample SGD.
 
 use zo_hdl::config::Shape;
 use zo_hdl::formats::W_FRAC;
-use zo_sim::train::{epoch_order, init_weights, PreparedData};
+use zo_sim::data::schedule::{epoch_order, init_weights, PreparedData};
 
 /// The float network.
 #[derive(Clone, Debug)]

@@ -107,7 +107,7 @@ pub struct ConnectArgs {
     #[arg(long)]
     pub no_hybrid: bool,
     #[command(flatten)]
-    pub vcd: zo_sim::vcd::VcdArgs,
+    pub vcd: zo_sim::harness::vcd::VcdArgs,
     /// Set by main when the port came from ZO_PORT rather than the command line.
     #[arg(skip)]
     pub port_from_env: bool,
@@ -348,13 +348,7 @@ where
 
 /// Parses `N-H-O` and checks the elaboration limits of the virtual boards' weight memory.
 pub fn parse_shape(s: &str) -> Result<Shape, String> {
-    let shape: Shape = s
-        .parse()
-        .map_err(|e: zo_hdl::config::ShapeError| e.to_string())?;
-    shape
-        .check(crate::connect::VIRTUAL_AW)
-        .map_err(|e| e.to_string())?;
-    Ok(shape)
+    zo_sim::model::shape::parse_shape(s, crate::connect::VIRTUAL_AW)
 }
 
 /// Parses a test fraction strictly inside (0, 1).

@@ -9,10 +9,10 @@ use serialport::{SerialPortInfo, SerialPortType};
 use std::time::Duration;
 use zo_hdl::config::Shape;
 use zo_proto::Identity;
-use zo_sim::board::{BoardInfo, Device};
+use zo_sim::device::reference::{Device, DeviceInfo};
+use zo_sim::device::vboard::VirtualBoard;
+use zo_sim::harness::rtl::RtlLearner;
 use zo_sim::model::Model;
-use zo_sim::rtl::RtlLearner;
-use zo_sim::vboard::VirtualBoard;
 
 /// USB id of the FT2232H on iCEBreaker-style boards; the UART is channel B, interface 1.
 pub const FTDI_VID: u16 = 0x0403;
@@ -23,7 +23,7 @@ pub const DEFAULT_SHAPE: Shape = Shape::new(64, 32, 10);
 /// Link margin for the RTL-backed board, whose samples take ~0.2 s each.
 pub const RTL_MARGIN: Duration = Duration::from_secs(30);
 
-pub use zo_sim::vboard::VIRTUAL_AW;
+pub use zo_sim::device::vboard::VIRTUAL_AW;
 
 enum Board {
     Model(VirtualBoard<Device<Model>>),
@@ -109,7 +109,7 @@ impl Connection {
                     BoardKind::Virtual => DeviceKind::Virtual,
                     BoardKind::Rtl => DeviceKind::Rtl,
                 };
-                let info = BoardInfo {
+                let info = DeviceInfo {
                     name: match kind {
                         DeviceKind::Rtl => "virtual-rtl".into(),
                         _ => "virtual-model".into(),
@@ -118,7 +118,7 @@ impl Connection {
                     baud: args.baud,
                     batch_accumulators: !args.no_batch,
                     exact_output: !args.no_hybrid,
-                    ..BoardInfo::default()
+                    ..DeviceInfo::default()
                 };
                 let spawn_err = |e| anyhow!("cannot start the virtual board: {e}");
                 let board = match kind {

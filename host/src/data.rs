@@ -7,12 +7,11 @@ use crate::weights::InputScaling;
 use anyhow::{anyhow, bail, Result};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-use zo_sim::dataset::{
+use zo_sim::data::dataset::{
     builtin, load_bytes, read_file, stratified_split, Dataset, FileFormat, FileOptions, Header,
-    LabelColumn, Quantizer, Table, BUILTIN,
+    LabelColumn, Table, BUILTIN,
 };
-use zo_sim::train::quantize_rows;
-use zo_sim::train::PreparedData;
+use zo_sim::data::schedule::PreparedData;
 
 /// Where a dataset comes from and how it was read: enough to load it again (`--resume`,
 /// `zo infer` on a run).
@@ -203,7 +202,7 @@ pub fn load_table(args: &DataArgs, default: &str) -> Result<LoadedTable> {
         Source::File(path) => {
             let opts = file_options(args);
             let bytes = read_file(&path).map_err(|e| anyhow!("{e}"))?;
-            let format = zo_sim::dataset::detect_format(&path, &bytes);
+            let format = zo_sim::data::dataset::detect_format(&path, &bytes);
             refuse_options_for_format(args, &path, format)?;
             let table = load_bytes(&path, &bytes, &opts).map_err(|e| anyhow!("{e}"))?;
             let abs = std::fs::canonicalize(&path).unwrap_or(path.clone());
@@ -294,7 +293,8 @@ pub fn split_rows(ds: &Dataset, test_fraction: f64, seed: u32) -> (Vec<usize>, V
     stratified_split(&ds.labels, ds.n_classes, test_fraction, seed as u64)
 }
 
-/// Stratified split ([`split_rows`]), scaling fitted on the training rows.
+/// Stratified split ([`split_rows`]), scaling fitted on the training rows; refuses a split that
+/// leaves either set empty.
 pub fn prepare_split(ds: &Dataset, n_in: usize, test_fraction: f64, seed: u32) -> Result<Prepared> {
     let (train, test) = split_rows(ds, test_fraction, seed);
     if train.is_empty() || test.is_empty() {
@@ -307,36 +307,16 @@ pub fn prepare_split(ds: &Dataset, n_in: usize, test_fraction: f64, seed: u32) -
             ds.name
         );
     }
-    let q = Quantizer::fit(ds, &train);
-    let (train_x, train_y) = quantize_rows(&q, ds, &train, n_in);
-    let (test_x, test_y) = quantize_rows(&q, ds, &test, n_in);
-    Ok(Prepared {
-        data: PreparedData {
-            train_x,
-            train_y,
-            test_x,
-            test_y,
-        },
-        scaling: q,
-    })
+    let (data, scaling) = PreparedData::quantise((ds, &train), (ds, &test), n_in);
+    Ok(Prepared { data, scaling })
 }
 
 /// Separate training and test sets, scaling fitted on all training rows.
 pub fn prepare_with_test(train: &Dataset, test: &Dataset, n_in: usize) -> Prepared {
     let all: Vec<usize> = (0..train.len()).collect();
-    let q = Quantizer::fit(train, &all);
-    let (train_x, train_y) = quantize_rows(&q, train, &all, n_in);
     let test_rows: Vec<usize> = (0..test.len()).collect();
-    let (test_x, test_y) = quantize_rows(&q, test, &test_rows, n_in);
-    Prepared {
-        data: PreparedData {
-            train_x,
-            train_y,
-            test_x,
-            test_y,
-        },
-        scaling: q,
-    }
+    let (data, scaling) = PreparedData::quantise((train, &all), (test, &test_rows), n_in);
+    Prepared { data, scaling }
 }
 
 /// A shape with `n_in` inputs and `n_out` outputs that a virtual board accepts: `n_hid`

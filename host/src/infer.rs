@@ -9,7 +9,8 @@ use anyhow::{anyhow, bail, Result};
 use serde::Serialize;
 use std::path::Path;
 use zo_proto::{Request, Response, Sample};
-use zo_sim::dataset::{stratified_split, Dataset, Quantizer};
+use zo_sim::data::dataset::{stratified_split, Dataset};
+use zo_sim::data::scaling::Quantizer;
 
 #[derive(Serialize, Clone, Debug)]
 pub struct Prediction {
@@ -149,7 +150,7 @@ pub fn inputs(args: &DataArgs, split: SplitArg, p: &Provenance) -> Result<Inputs
                 "the weights' input scaling is in format `{}`, which this version does not \
                  apply (it writes `{}`); retrain the weights with this version of zo",
                 s.format,
-                zo_sim::scaling::FORMAT
+                zo_sim::data::scaling::FORMAT
             );
         }
         if s.n_features() != n_features {

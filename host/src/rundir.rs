@@ -15,8 +15,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use zo_hdl::config::{Estimator, LossKind, Shape};
 
-pub use zo_sim::train::{epoch_seed, SEED_SCHEDULE};
-
 /// The device a run trained on.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct DeviceInfo {
@@ -78,7 +76,7 @@ pub struct RunConfig {
     /// Which settings came from the dataset's defaults rather than the command line.
     pub defaulted: Vec<String>,
     pub device: DeviceInfo,
-    /// Input scaling fitted on the training rows (`zo_sim::scaling`).
+    /// Input scaling fitted on the training rows (`zo_sim::data::scaling`).
     pub input: InputScaling,
 }
 

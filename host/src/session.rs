@@ -7,7 +7,7 @@
 
 use crate::connect::Connection;
 use crate::link::LinkError;
-use crate::rundir::{epoch_seed, EpochRecord};
+use crate::rundir::EpochRecord;
 use crate::util::weights_sha256;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -15,8 +15,7 @@ use std::time::{Duration, Instant};
 use zo_hdl::config::Shape;
 use zo_hdl::config::{Estimator, LossKind};
 use zo_proto::{ErrorCode, Params, Request, Sample, Status};
-use zo_sim::train::eta_shift_at;
-use zo_sim::train::{epoch_order, PreparedData};
+use zo_sim::data::schedule::{epoch_order, epoch_seed, eta_shift_at, PreparedData};
 
 /// Reconnection attempts after one failure before the run gives up.
 pub const MAX_RECOVERIES: u32 = 6;
@@ -31,7 +30,7 @@ pub struct Hyper {
     pub sigma: u16,
     pub eta_mant: u8,
     pub eta_shift: u8,
-    /// The step halves every this many epochs (0: never): `zo_sim::train::eta_shift_at`.
+    /// The step halves every this many epochs (0: never): `zo_sim::data::schedule::eta_shift_at`.
     pub eta_decay: u32,
     pub batch: u16,
     pub seed: u32,

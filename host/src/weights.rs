@@ -15,9 +15,9 @@ pub const LAYOUT: &str = "device order: layer 1 rows (one per hidden unit: n_in 
      the bias), then layer 2 rows (one per output: n_hid weights then the bias); weight (row r, \
      input c) of a layer with fan-in f is at layer_base + r * (f + 1) + c";
 
-/// Input scaling fitted on the training rows (`zo_sim::scaling`: per-feature tail transform,
+/// Input scaling fitted on the training rows (`zo_sim::data::scaling`: per-feature tail transform,
 /// standardisation, signed Q0.7 codes).
-pub type InputScaling = zo_sim::scaling::Quantizer;
+pub type InputScaling = zo_sim::data::scaling::Quantizer;
 
 /// The split a run used, so that `zo infer --split test` sees the same test rows.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

@@ -5,9 +5,9 @@ mod common;
 use common::*;
 use std::path::Path;
 use zo_hdl::config::Shape;
-use zo_sim::board::{BoardInfo, Device};
+use zo_sim::device::reference::{Device, DeviceInfo};
+use zo_sim::device::vboard::VirtualBoard;
 use zo_sim::model::Model;
-use zo_sim::vboard::VirtualBoard;
 
 fn sha_of_npy(path: &Path) -> String {
     let bytes = std::fs::read(path).expect("weights.npy");
@@ -228,9 +228,9 @@ fn weights_push_pull_and_info_on_a_board_behind_a_port() {
     let shape = Shape::new(4, 8, 3);
     let board = VirtualBoard::spawn(Device::new(
         Model::new(shape, 1),
-        BoardInfo {
+        DeviceInfo {
             name: "test-board".into(),
-            ..BoardInfo::default()
+            ..DeviceInfo::default()
         },
     ))
     .unwrap();
@@ -399,7 +399,7 @@ fn file_datasets_csv_libsvm_idx_and_separate_test_data() {
     assert_eq!(s["weights_sha256"], s2["weights_sha256"]);
 
     // LIBSVM.
-    let ds = zo_sim::dataset::builtin("iris").unwrap();
+    let ds = zo_sim::data::dataset::builtin("iris").unwrap();
     let svm: String = ds
         .features
         .iter()

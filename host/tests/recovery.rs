@@ -7,9 +7,9 @@ mod common;
 use common::*;
 use std::time::Duration;
 use zo_hdl::config::{Shape, TrainParams};
-use zo_sim::board::{Backend, BoardInfo, Device};
+use zo_sim::device::reference::{Backend, Device, DeviceInfo};
+use zo_sim::device::vboard::VirtualBoard;
 use zo_sim::model::{Counters, Inference, Model};
-use zo_sim::vboard::VirtualBoard;
 
 #[derive(Clone, Copy)]
 enum Fault {
@@ -87,7 +87,7 @@ fn disturbed_run(t: &TempDir, fault: Fault, out: &str) -> (serde_json::Value, St
             trains: 0,
             fault,
         },
-        BoardInfo::default(),
+        DeviceInfo::default(),
     ))
     .unwrap();
     let o = run_in(

@@ -9,8 +9,8 @@ use zo_hdl::config::{Estimator, LossKind, Shape};
 use zo_host::autotune;
 use zo_host::data::prepare_split;
 use zo_host::util::weights_sha256;
-use zo_sim::dataset::{load_file, FileOptions};
-use zo_sim::tune::{train_schedule, Setting, TuneSpec};
+use zo_sim::data::dataset::{load_file, FileOptions};
+use zo_sim::data::tune::{train_schedule, Setting, TuneSpec};
 
 /// Two interleaved half-rings with a skewed third feature: nonlinear, deterministic.
 fn rings_csv() -> String {

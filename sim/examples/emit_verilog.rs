@@ -1,6 +1,6 @@
 //! Writes the generated Verilog of a learner: `cargo run --release -p zo-sim --example emit_verilog -- OUT.v [n_in n_hid n_out]`
 use zo_hdl::config::Shape;
-use zo_sim::rtl::RtlLearner;
+use zo_sim::harness::rtl::RtlLearner;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();

@@ -4,9 +4,9 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::time::Instant;
 use zo_hdl::config::{Shape, TrainParams};
+use zo_sim::data::schedule::init_weights;
+use zo_sim::harness::rtl::RtlLearner;
 use zo_sim::model::Model;
-use zo_sim::rtl::RtlLearner;
-use zo_sim::train::init_weights;
 
 fn main() {
     let shape = Shape::new(64, 32, 10);

@@ -4,9 +4,8 @@
 //! (defaults: digits 60 np ce). The `zo` CLI will run the same job on a (virtual) board.
 use std::process::ExitCode;
 use zo_hdl::config::{Estimator, LossKind, Shape, TrainParams};
-use zo_sim::dataset::{builtin, BUILTIN};
-use zo_sim::model::Model;
-use zo_sim::train::{accuracy, init_weights, train_epoch, PreparedData};
+use zo_sim::data::dataset::{builtin, BUILTIN};
+use zo_sim::data::schedule::{accuracy, start_model, train_epoch, PreparedData};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -18,7 +17,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let epochs = match args.get(1).map(|s| s.parse::<usize>()) {
+    let epochs = match args.get(1).map(|s| s.parse::<u32>()) {
         None => 60,
         Some(Ok(n)) if n > 0 => n,
         Some(_) => {
@@ -49,18 +48,16 @@ fn main() -> ExitCode {
         (16, 128, 6)
     };
     let shape = Shape::new(ds.n_features(), n_hid, ds.n_classes);
-    let data = PreparedData::new(&ds, shape.n_in, 0.3, 0);
-    let mut model = Model::new(shape, 1);
-    model.set_weights(&init_weights(shape, 1));
+    // The run's seed: split, initial weights, epoch seeds and order, as `zo train --seed 1`.
+    let seed = 1;
+    let data = PreparedData::new(&ds, shape.n_in, 0.3, seed as u64);
+    let mut model = start_model(shape, seed);
     model.params = TrainParams {
         estimator,
         loss,
         sigma,
-        eta_mant: 1,
         eta_shift,
-        batch: 1,
-        out_shift: zo_hdl::config::DEFAULT_OUT_SHIFT,
-        momentum: 0,
+        ..TrainParams::default()
     };
     println!(
         "{name} (one of {}): network {shape}, {:?}, {:?}",
@@ -70,7 +67,7 @@ fn main() -> ExitCode {
     );
     for epoch in 0..epochs {
         let before = model.counters;
-        train_epoch(&mut model, &data, 7, epoch);
+        train_epoch(&mut model, (&data.train_x, &data.train_y), seed, epoch);
         let c = model.counters;
         let n = c.samples.wrapping_sub(before.samples).max(1);
         let mean_loss = c.loss_sum.wrapping_sub(before.loss_sum) as f64 / n as f64 / 256.0;

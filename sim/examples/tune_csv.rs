@@ -7,9 +7,10 @@
 
 use std::path::Path;
 use zo_hdl::config::{Estimator, LossKind, Shape};
-use zo_sim::dataset::{load_file, FileOptions, Quantizer};
-use zo_sim::train::{accuracy, quantize_rows, PreparedData};
-use zo_sim::tune;
+use zo_sim::data::dataset::{load_file, FileOptions};
+use zo_sim::data::scaling::Quantizer;
+use zo_sim::data::schedule::{accuracy, quantize_rows, PreparedData};
+use zo_sim::data::tune;
 
 fn main() {
     let a: Vec<String> = std::env::args().skip(1).collect();

@@ -1,22 +1,16 @@
-//! Reference model and simulation harnesses of the zeroth-order learner.
+//! Reference model, reference device and simulation harnesses of the zeroth-order learner.
+//! The words board, device, engine, backend and learner mean what the glossary in
+//! docs/ARCHITECTURE.md says. Four layers, one folder each:
 //!
-//! - [`model`]: the bit-exact reference model (the executable specification).
-//! - [`lfsr`]: the model of the noise generator.
-//! - [`dataset`]: built-in datasets, stratified splits and input quantisation.
-pub mod board;
-pub mod compare;
-pub mod dataset;
-pub mod fixtures;
-pub mod lfsr;
-
+//! - [`model`]: the bit-exact reference model of the learner (the executable specification),
+//!   its noise generator, and the network shape as users name it.
+//! - [`device`]: the reference device (the protocol over a learner backend), the virtual board
+//!   that serves a device on a pseudo-terminal, and the rust-hdl devices stepped directly.
+//! - [`harness`]: what the equality tests drive and compare with: the rust-hdl learner stepped
+//!   directly, clock stepping, tool discovery, the serial line model, shared stimulus,
+//!   comparison and waveforms.
+//! - [`data`]: datasets and file readers, input scaling, the training schedule and self-tuning.
+pub mod data;
+pub mod device;
+pub mod harness;
 pub mod model;
-pub mod rtl;
-pub mod rtl_device;
-pub mod scaling;
-pub mod testkit;
-pub mod train;
-pub mod tune;
-pub mod uart;
-pub mod uart_board;
-pub mod vboard;
-pub mod vcd;

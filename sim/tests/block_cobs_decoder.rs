@@ -59,7 +59,7 @@ impl Harness {
     }
 
     fn settle(&mut self) {
-        zo_sim::testkit::settle(&mut *self.uut, "CobsDecoder");
+        zo_sim::harness::testkit::settle(&mut *self.uut, "CobsDecoder");
     }
 
     /// One clock with these inputs at its rising edge. Collects the outputs that appear after
@@ -69,7 +69,7 @@ impl Harness {
         self.uut.clear.next = clear;
         self.uut.in_valid.next = valid;
         self.uut.in_data.next = (data as u64).to_bits();
-        zo_sim::testkit::rising_edge(&mut *self.uut, "CobsDecoder", |u, c| {
+        zo_sim::harness::testkit::rising_edge(&mut *self.uut, "CobsDecoder", |u, c| {
             u.clock.next = c.into()
         });
         self.cycles += 1;

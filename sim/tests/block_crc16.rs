@@ -38,7 +38,7 @@ impl Harness {
     }
 
     fn settle(&mut self) {
-        zo_sim::testkit::settle(&mut *self.uut, "Crc16");
+        zo_sim::harness::testkit::settle(&mut *self.uut, "Crc16");
     }
 
     /// One clock with these inputs at its rising edge; returns `crc` after the edge.
@@ -46,7 +46,9 @@ impl Harness {
         self.uut.clear.next = clear;
         self.uut.strobe.next = strobe;
         self.uut.data.next = (data as u64).to_bits();
-        zo_sim::testkit::rising_edge(&mut *self.uut, "Crc16", |u, c| u.clock.next = c.into());
+        zo_sim::harness::testkit::rising_edge(&mut *self.uut, "Crc16", |u, c| {
+            u.clock.next = c.into()
+        });
         self.cycles += 1;
         self.crc()
     }

@@ -62,11 +62,12 @@ impl Harness {
     }
 
     fn settle(&mut self) {
-        zo_sim::testkit::settle(&mut *self.uut, "FrameTx");
+        zo_sim::harness::testkit::settle(&mut *self.uut, "FrameTx");
     }
 
     /// One clock; returns the byte handed over at its edge, if any, and `busy` after it.
     fn tick(&mut self, i: In) -> Result<(Option<u8>, bool), String> {
+        let set_clock = |u: &mut FrameTx, c: bool| u.clock.next = c.into();
         let u = &mut self.uut;
         u.we.next = i.we;
         u.waddr.next = (i.waddr as u64).to_bits();
@@ -76,8 +77,7 @@ impl Harness {
         u.nak_start.next = i.nak_start;
         u.nak_reason.next = (i.nak_reason as u64).to_bits();
         u.tx_ready.next = i.tx_ready;
-        u.clock.next = false.into();
-        self.settle();
+        zo_sim::harness::testkit::clock_to(&mut *self.uut, "FrameTx", set_clock, false);
         let send = self.uut.tx_send.val();
         let data = self.uut.tx_data.val().index() as u8;
         let busy_before = self.uut.busy.val();
@@ -97,8 +97,7 @@ impl Harness {
             return Err(format!("cycle {}: tx_send while not busy", self.cycles));
         }
         self.last_send = send;
-        self.uut.clock.next = true.into();
-        self.settle();
+        zo_sim::harness::testkit::clock_to(&mut *self.uut, "FrameTx", set_clock, true);
         self.cycles += 1;
         Ok((send.then_some(data), self.uut.busy.val()))
     }

@@ -1,7 +1,7 @@
-//! Tests of `zo_sim::dataset`: the embedded data sets, the stratified split
+//! Tests of `zo_sim::data::dataset`: the embedded data sets, the stratified split
 //! and the quantizer.
 
-use zo_sim::dataset::{
+use zo_sim::data::dataset::{
     builtin, parse_sklearn_csv, stratified_split, Dataset, DatasetError, BUILTIN,
 };
 

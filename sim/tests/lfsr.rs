@@ -7,7 +7,7 @@ use rust_hdl::prelude::*;
 use zo_hdl::config::{Estimator, Shape};
 use zo_hdl::formats::{lfsr_mask, nonzero_seed, NOISE_WIDTH};
 use zo_hdl::learner::lfsr::Lfsr as HwLfsr;
-use zo_sim::lfsr::Lfsr;
+use zo_sim::model::lfsr::Lfsr;
 use zo_sim::model::Model;
 
 /// Widths small enough to walk the whole sequence.
@@ -211,7 +211,7 @@ fn mask_is_primitive_for_24_and_32_bits() {
 // ---------------------------------------------------------------------------------------------
 
 fn settle<const N: usize>(uut: &mut HwLfsr<N>) {
-    assert!(simulate(uut, 1000), "the LFSR's logic did not settle");
+    zo_sim::harness::testkit::settle(uut, "the LFSR");
 }
 
 fn check<const N: usize>(uut: &HwLfsr<N>, model: &Lfsr, when: &str) {
@@ -259,10 +259,9 @@ fn rtl_matches_model<const N: usize>(cycles: usize, rng_seed: u64) {
         );
         let bit_before = uut.lsb.val();
 
-        uut.clock.next = true.into();
-        settle(&mut uut);
-        uut.clock.next = false.into();
-        settle(&mut uut);
+        zo_sim::harness::testkit::high_then_low(&mut uut, "the LFSR", |u, c| {
+            u.clock.next = c.into()
+        });
 
         if load {
             model.set_state(nonzero_seed(seed as u32) as u64);

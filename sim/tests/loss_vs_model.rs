@@ -5,13 +5,11 @@ use rand_chacha::ChaCha8Rng;
 use rust_hdl::prelude::*;
 use zo_hdl::config::LossKind;
 use zo_hdl::learner::loss::LossUnit;
+use zo_sim::harness::testkit;
 use zo_sim::model::LossTables;
 
 fn tick(u: &mut LossUnit) {
-    u.clock.next = true.into();
-    assert!(simulate(u, 1000));
-    u.clock.next = false.into();
-    assert!(simulate(u, 1000));
+    testkit::high_then_low(u, "LossUnit", |u, c| u.clock.next = c.into());
 }
 
 /// Returns (loss, class, sat pulses, cycles from start to done).
@@ -40,7 +38,7 @@ fn eval_with(
     tick(u);
     u.start.next = false;
     u.grad.next = false;
-    assert!(simulate(u, 1000));
+    testkit::settle(u, "LossUnit");
     let mut cycles = 1;
     let mut sat = 0;
     while !u.done.val() {

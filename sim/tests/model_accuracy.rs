@@ -2,19 +2,20 @@
 //! 64-32-10 on digits and 4-16-3 on iris, 70/30 stratified splits, test accuracy >= 0.93.
 
 use zo_hdl::config::{Estimator, LossKind, Shape, TrainParams};
-use zo_sim::dataset::builtin;
-use zo_sim::model::Model;
-use zo_sim::train::{accuracy, init_weights, train_epoch, PreparedData};
+use zo_sim::data::dataset::builtin;
+use zo_sim::data::schedule::{accuracy, start_model, train_epoch, PreparedData};
 
-fn train(name: &str, n_hid: usize, params: TrainParams, epochs: usize) -> (f64, f64) {
+/// The run's seed: split, initial weights, epoch seeds and order (`zo_sim::data::schedule`).
+const SEED: u32 = 1;
+
+fn train(name: &str, n_hid: usize, params: TrainParams, epochs: u32) -> (f64, f64) {
     let ds = builtin(name).expect("built-in dataset");
     let shape = Shape::new(ds.n_features(), n_hid, ds.n_classes);
-    let data = PreparedData::new(&ds, shape.n_in, 0.3, 0);
-    let mut model = Model::new(shape, 1);
-    model.set_weights(&init_weights(shape, 1));
+    let data = PreparedData::new(&ds, shape.n_in, 0.3, SEED as u64);
+    let mut model = start_model(shape, SEED);
     model.params = params;
     for epoch in 0..epochs {
-        train_epoch(&mut model, &data, 7, epoch);
+        train_epoch(&mut model, (&data.train_x, &data.train_y), SEED, epoch);
     }
     let train = accuracy(&mut model, &data.train_x, &data.train_y);
     let test = accuracy(&mut model, &data.test_x, &data.test_y);
@@ -26,15 +27,13 @@ fn train(name: &str, n_hid: usize, params: TrainParams, epochs: usize) -> (f64, 
 }
 
 fn node_perturbation(sigma: u16, eta_shift: u8) -> TrainParams {
+    // The step is otherwise the default: eta_mant 1, per sample, without momentum.
     TrainParams {
         estimator: Estimator::NodePerturbation,
         loss: LossKind::CrossEntropy,
         sigma,
-        eta_mant: 1,
         eta_shift,
-        batch: 1,
-        out_shift: zo_hdl::config::DEFAULT_OUT_SHIFT,
-        momentum: 0,
+        ..TrainParams::default()
     }
 }
 

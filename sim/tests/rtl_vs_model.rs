@@ -4,11 +4,11 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use zo_hdl::config::{Estimator, LossKind, Shape, TrainParams};
-use zo_sim::compare::first_weight_difference;
-use zo_sim::fixtures::test_train_params;
+use zo_sim::data::schedule::init_weights;
+use zo_sim::harness::compare::first_weight_difference;
+use zo_sim::harness::fixtures::test_train_params;
+use zo_sim::harness::rtl::RtlLearner;
 use zo_sim::model::{Counters, Model, SampleLosses};
-use zo_sim::rtl::RtlLearner;
-use zo_sim::train::init_weights;
 
 struct Case {
     shape: Shape,

@@ -1,10 +1,10 @@
-//! The input scaling (`zo_sim::scaling`): standardisation into signed Q0.7, the tail
+//! The input scaling (`zo_sim::data::scaling`): standardisation into signed Q0.7, the tail
 //! transforms, clipping, degenerate features and the saved form.
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use zo_sim::dataset::{builtin, stratified_split};
-use zo_sim::scaling::{code_to_z, FeatureScaling, Quantizer, Transform, FORMAT};
+use zo_sim::data::dataset::{builtin, stratified_split};
+use zo_sim::data::scaling::{code_to_z, FeatureScaling, Quantizer, Transform, FORMAT};
 
 fn column(values: &[f64]) -> Quantizer {
     let rows: Vec<Vec<f64>> = values.iter().map(|&v| vec![v]).collect();
@@ -30,7 +30,7 @@ fn hand_computed_standardisation() {
 fn training_codes_have_zero_mean_and_unit_spread() {
     let ds = builtin("wine").unwrap();
     let (train, _) = stratified_split(&ds.labels, ds.n_classes, 0.3, 5);
-    let q = zo_sim::dataset::Quantizer::fit(&ds, &train);
+    let q = Quantizer::fit(&ds, &train);
     assert_eq!(q.n_features(), 13);
     for f in 0..13 {
         let z: Vec<f64> = train
@@ -121,7 +121,7 @@ fn heavy_tailed_signed_features_are_asinh_transformed() {
 fn saved_scaling_round_trips() {
     let ds = builtin("breast-cancer").unwrap();
     let all: Vec<usize> = (0..ds.len()).collect();
-    let q = zo_sim::dataset::Quantizer::fit(&ds, &all);
+    let q = Quantizer::fit(&ds, &all);
     let text = serde_json::to_string(&q).unwrap();
     let back: Quantizer = serde_json::from_str(&text).unwrap();
     assert_eq!(back, q);

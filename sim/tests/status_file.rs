@@ -78,11 +78,11 @@ impl Harness {
     }
 
     fn settle(&mut self) {
-        zo_sim::testkit::settle(&mut *self.uut, "StatusFile");
+        zo_sim::harness::testkit::settle(&mut *self.uut, "StatusFile");
     }
 
     fn tick(&mut self) {
-        zo_sim::testkit::high_then_low(&mut *self.uut, "StatusFile", |u, c| {
+        zo_sim::harness::testkit::high_then_low(&mut *self.uut, "StatusFile", |u, c| {
             u.clock.next = c.into()
         });
         self.uut.zero.next = false;

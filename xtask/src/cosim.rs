@@ -1,6 +1,6 @@
 //! Co-simulation of a Verilog view of the device (the generated RTL, or what yosys and nextpnr
 //! made of it) driven only through its UART pins with a scripted session, compared byte for
-//! byte with the reference device (`zo_sim::board::Device` over the model) configured with the
+//! byte with the reference device (`zo_sim::device::reference::Device` over the model) configured with the
 //! same identity: identity, weights, samples, six training jobs (both estimators, both losses,
 //! mini-batches with partial batches, two saturating runs), evaluations, inferences, BUSY and
 //! the value check that comes before it (TRAIN count 0 during a job), a replay, a NAK, STOP
@@ -9,7 +9,7 @@
 //! The testbench is open loop: it plays a stimulus file (bytes to send as 8N1 on the receive
 //! pin, idle gaps long enough for each answer and job, step markers) and records every change
 //! of the output pins. [`received`] decodes the transmit pin with the reference receiver
-//! (`zo_sim::uart::LineDecoder`) and assigns the bytes to the steps by the markers;
+//! (`zo_sim::harness::uart::LineDecoder`) and assigns the bytes to the steps by the markers;
 //! [`compare`] checks them and the pins against the reference device and says where they
 //! first differ ([`Mismatch`]), so that a mutation test can assert on it.
 use anyhow::{bail, Context, Result};
@@ -25,12 +25,12 @@ use zo_proto::{
     decode_packet, encode_frame, kind, Packet, Params, Request, Response, Sample, MAX_PAYLOAD,
     MAX_READ_COUNT, MAX_WRITE_COUNT,
 };
-use zo_sim::board::Device;
-use zo_sim::compare::difference;
-use zo_sim::fixtures::{random_samples, test_params};
+use zo_sim::data::schedule::init_weights;
+use zo_sim::device::reference::Device;
+use zo_sim::harness::compare::difference;
+use zo_sim::harness::fixtures::{random_samples, test_params};
+use zo_sim::harness::uart::{LineDecoder, RxEvent};
 use zo_sim::model::Model;
-use zo_sim::train::init_weights;
-use zo_sim::uart::{LineDecoder, RxEvent};
 
 /// Slack added to every computed wait, in clock cycles.
 const SLACK: u64 = 200;

@@ -54,7 +54,8 @@ struct SynthArgs {
     #[arg(long)]
     board: String,
     /// Network as INPUTS-HIDDEN-OUTPUTS (default: the board's default build).
-    #[arg(long, value_parser = parse_shape)]
+    // Board builds use 12-bit weight addresses at most (the iCE40 and ECP5 defaults).
+    #[arg(long, value_parser = |s: &str| zo_sim::model::shape::parse_shape(s, 12))]
     shape: Option<Shape>,
     /// Sample slots in the on-chip buffer (default: the board's default build).
     #[arg(long)]
@@ -73,15 +74,6 @@ struct SynthArgs {
     /// Print one JSON object instead of the table.
     #[arg(long)]
     json: bool,
-}
-
-fn parse_shape(s: &str) -> Result<Shape, String> {
-    let shape: Shape = s
-        .parse()
-        .map_err(|e: zo_hdl::config::ShapeError| e.to_string())?;
-    // Board builds use 12-bit weight addresses at most (the iCE40 and ECP5 defaults).
-    shape.check(12).map_err(|e| e.to_string())?;
-    Ok(shape)
 }
 
 fn print_table(r: &Value) {

@@ -1,6 +1,6 @@
 //! Protocol engine: executes the requests of docs/PROTOCOL.md on the learner and the sample
 //! buffer, and runs training and evaluation jobs in the background. Reference:
-//! `zo_sim::board::Device`, which answers every request with the same bytes.
+//! `zo_sim::device::reference::Device`, which answers every request with the same bytes.
 //!
 //! Contract (clock `clock`): received bytes arrive on `in_data` / `in_valid` (from a UART
 //! receiver); response bytes leave on `tx_data` / `tx_send` while `tx_ready` (to a UART

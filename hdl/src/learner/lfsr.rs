@@ -11,7 +11,7 @@
 //!
 //! Successive output bits form an m-sequence of period `2^N - 1`: pairwise correlation
 //! `-1/(2^N - 1)` at every lag, which is what the perturbation signs need. The reference model is
-//! `zo_sim::lfsr::Lfsr`.
+//! `zo_sim::model::lfsr::Lfsr`.
 use crate::formats::{lfsr_mask, ZERO_SEED_REPLACEMENT};
 use rust_hdl::prelude::*;
 

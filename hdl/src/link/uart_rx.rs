@@ -1,6 +1,6 @@
 //! 8N1 serial receiver with a majority-voting sampler and frame-error recovery.
 //!
-//! Contract (one clock domain, `clock`; reference: `zo_sim::uart::LineDecoder`, which it
+//! Contract (one clock domain, `clock`; reference: `zo_sim::harness::uart::LineDecoder`, which it
 //! matches cycle for cycle with a latency of [`RX_LATENCY`]):
 //! - `rxd` is the asynchronous pin. It passes a two-flip-flop synchroniser (power-on value:
 //!   line high). Sample `n` below is the pin level captured at rising edge `n`; the FSM acts
@@ -36,7 +36,7 @@
 //! +4.2 % at 16. A baud-rate error of ±3 % (bit time -2.9 % .. +3.1 %) is therefore met, with
 //! that margin, at `c >= 12`, but not at `c = 4`. A synchroniser flip-flop that resolves
 //! metastability late moves the seen edge one clock later, shrinking the fast limit by
-//! `1 / (10 c)`. The limits are `zo_sim::uart::bit_time_tolerance`; the test
+//! `1 / (10 c)`. The limits are `zo_sim::harness::uart::bit_time_tolerance`; the test
 //! `documented_baud_tolerance_is_exact` checks that they are tight on both sides.
 use rust_hdl::prelude::*;
 

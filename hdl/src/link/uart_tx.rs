@@ -1,6 +1,6 @@
 //! 8N1 serial transmitter.
 //!
-//! Contract (one clock domain, `clock`; reference: `zo_sim::uart::waveform`):
+//! Contract (one clock domain, `clock`; reference: `zo_sim::harness::uart::waveform`):
 //! - `clocks_per_bit` (4..=65535, fixed at elaboration) clocks per bit: 12 for 1 Mbaud at
 //!   12 MHz, 16 for 3 Mbaud at 48 MHz.
 //! - `ready` is high when the next rising edge that sees `send` high accepts `data`. It is

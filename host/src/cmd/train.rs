@@ -11,8 +11,8 @@ use zo_host::data::{self, Prepared};
 use zo_host::defaults;
 use zo_host::rundir::{self, DeviceInfo, RunConfig, RunDir};
 use zo_host::util::{timestamp, unix_now};
-use zo_sim::dataset::Dataset;
-use zo_sim::train::init_weights;
+use zo_sim::data::dataset::Dataset;
+use zo_sim::data::schedule::init_weights;
 
 pub fn device_info(conn: &Connection) -> DeviceInfo {
     let id = &conn.identity;
@@ -149,7 +149,7 @@ pub fn cmd_train(a: TrainArgs) -> Result<()> {
             eta_decay: a.eta_decay,
         };
         let (max_epochs, decay_every) = autotune::horizon_and_decay(&fixed, fit.train_x.len());
-        let spec = zo_sim::tune::TuneSpec {
+        let spec = zo_sim::data::tune::TuneSpec {
             shape,
             estimator,
             loss,
@@ -193,7 +193,7 @@ pub fn cmd_train(a: TrainArgs) -> Result<()> {
         eta_decay: choice.eta_decay,
         tune: report,
         seed,
-        seed_schedule: rundir::SEED_SCHEDULE.into(),
+        seed_schedule: zo_sim::data::schedule::SEED_SCHEDULE.into(),
         defaulted: if tuning {
             // What the tuner chose; the rest came from the file defaults.
             defaulted(&a)

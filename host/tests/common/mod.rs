@@ -96,7 +96,7 @@ pub fn train_json(cwd: &Path, args: &[&str]) -> serde_json::Value {
 
 /// Iris as CSV text with a header and string labels (label column `species`).
 pub fn iris_csv(label_first: bool) -> String {
-    let ds = zo_sim::dataset::builtin("iris").expect("iris");
+    let ds = zo_sim::data::dataset::builtin("iris").expect("iris");
     let mut s = String::new();
     if label_first {
         s.push_str("species,sepal_length,sepal_width,petal_length,petal_width\n");

@@ -1,4 +1,4 @@
-//! Fuzzes the device's protocol engine (`zo_sim::board::Device::receive`) with the
+//! Fuzzes the device's protocol engine (`zo_sim::device::reference::Device::receive`) with the
 //! bit-exact model as backend.
 //!
 //! The input is used twice, on two fresh devices:
@@ -16,7 +16,7 @@
 use libfuzzer_sys::fuzz_target;
 use zo_hdl::config::Shape;
 use zo_proto::{encode_frame, FrameDecoder, Packet, Response, MAX_PAYLOAD};
-use zo_sim::board::{BoardInfo, Device};
+use zo_sim::device::reference::{DeviceInfo, Device};
 use zo_sim::model::Model;
 
 /// Job steps run after each slice.
@@ -25,7 +25,7 @@ const STEPS: usize = 50;
 fn new_device() -> Device<Model> {
     Device::new(
         Model::new(Shape::new(5, 4, 3), 1),
-        BoardInfo {
+        DeviceInfo {
             sample_capacity: 8,
             ..Default::default()
         },

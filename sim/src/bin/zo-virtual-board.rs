@@ -4,12 +4,13 @@
 use clap::{Parser, ValueEnum};
 use std::process::ExitCode;
 use zo_hdl::config::Shape;
-use zo_sim::board::{BoardInfo, Device};
+use zo_sim::device::reference::{Device, DeviceInfo};
+use zo_sim::device::uart_device::UartDevice;
+use zo_sim::device::vboard::{SerialDevice, VirtualBoard, VIRTUAL_AW};
+use zo_sim::harness::rtl::RtlLearner;
+use zo_sim::harness::vcd::VcdArgs;
+use zo_sim::model::shape::parse_shape;
 use zo_sim::model::Model;
-use zo_sim::rtl::RtlLearner;
-use zo_sim::uart_board::UartBoard;
-use zo_sim::vboard::{Firmware, VirtualBoard, VIRTUAL_AW};
-use zo_sim::vcd::VcdArgs;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum Backend {
@@ -25,7 +26,7 @@ enum Backend {
 #[command(about = "A zo device on a pseudo-terminal, speaking the real protocol")]
 struct Args {
     /// Network size as INPUTS-HIDDEN-OUTPUTS.
-    #[arg(long, default_value = "64-32-10", value_parser = parse_shape)]
+    #[arg(long, default_value = "64-32-10", value_parser = |s: &str| parse_shape(s, VIRTUAL_AW))]
     shape: Shape,
     /// What computes behind the protocol.
     #[arg(long, value_enum, default_value = "model")]
@@ -57,15 +58,7 @@ impl Backend {
     }
 }
 
-fn parse_shape(s: &str) -> Result<Shape, String> {
-    let shape: Shape = s
-        .parse()
-        .map_err(|e: zo_hdl::config::ShapeError| e.to_string())?;
-    shape.check(VIRTUAL_AW).map_err(|e| e.to_string())?;
-    Ok(shape)
-}
-
-fn run<D: Firmware + Send + 'static>(device: D, shape: Shape) -> ExitCode {
+fn run<D: SerialDevice + Send + 'static>(device: D, shape: Shape) -> ExitCode {
     match VirtualBoard::spawn(device) {
         Ok(board) => {
             println!("{}", board.path());
@@ -102,12 +95,12 @@ fn main() -> ExitCode {
     if vcd.is_some() && args.backend == Backend::Model {
         return fail("--vcd records the RTL: use --backend rtl or --backend top");
     }
-    let info = BoardInfo {
+    let info = DeviceInfo {
         name: args.backend.board_name().into(),
         sample_capacity: args.capacity,
         batch_accumulators: !args.no_batch,
         exact_output: !args.no_hybrid,
-        ..BoardInfo::default()
+        ..DeviceInfo::default()
     };
     let shape = args.shape;
     match args.backend {
@@ -126,11 +119,11 @@ fn main() -> ExitCode {
             let record = shape.n_in + 1;
             let fits = ((1usize << 16) - 2) / record - 1;
             let capacity = (args.capacity as usize).min(fits) as u16;
-            let cinfo = BoardInfo {
+            let cinfo = DeviceInfo {
                 sample_capacity: capacity,
                 ..info
             };
-            let mut board = UartBoard::<VIRTUAL_AW, 16>::new(shape, &cinfo, 4);
+            let mut board = UartDevice::<VIRTUAL_AW, 16>::new(shape, &cinfo, 4);
             if let Some(spec) = &vcd {
                 if let Err(e) = board.record_vcd(spec) {
                     return fail(e);

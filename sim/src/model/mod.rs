@@ -26,7 +26,10 @@
 //! `sround` is stochastic rounding of a magnitude: `q = (|c| + r) >> shift` with `r` the low
 //! `shift` bits of the rounding generator (stepped once per rounded weight), sign restored.
 
-use crate::lfsr::Lfsr;
+pub mod lfsr;
+pub mod shape;
+
+use lfsr::Lfsr;
 use zo_hdl::config::{Estimator, LossKind, Shape, TrainParams};
 use zo_hdl::formats::{
     exp2_table, input_operand, log2_table, nonzero_seed, ACC_SHIFT, EXP2_FRAC, GRAD_ONE, H_MAX,

@@ -1,8 +1,13 @@
-//! Training driver for the reference model: weight initialisation, epochs over a quantised
-//! split, and accuracy by clean inference. The host's device runs use the same initialisation
-//! and sample order, so a run on the model and a run on hardware see identical inputs.
+//! The training schedule, one implementation of each rule every run follows, on a device over
+//! the link (host/src/session.rs) and on the model (the tuner, the benchmark, the examples and
+//! the tests): the split and quantisation ([`PreparedData`]), the initial weights
+//! ([`init_weights`]), the noise seed of each epoch ([`epoch_seed`]), the sample order
+//! ([`epoch_order`]) and the step decay ([`eta_shift_at`]); on the model, a run's start
+//! ([`start_model`]) and one epoch ([`train_epoch`]); and accuracy by clean inference. A run
+//! on the model and a run on hardware with the same seed see identical inputs.
 
-use crate::dataset::{stratified_split, Dataset, Quantizer};
+use crate::data::dataset::{stratified_split, Dataset};
+use crate::data::scaling::Quantizer;
 use crate::model::Model;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -40,15 +45,26 @@ impl PreparedData {
     /// Stratified split with `test_fraction` held out; scaling fitted on the training rows only.
     pub fn new(ds: &Dataset, n_in: usize, test_fraction: f64, seed: u64) -> Self {
         let (train, test) = stratified_split(&ds.labels, ds.n_classes, test_fraction, seed);
-        let q = Quantizer::fit(ds, &train);
-        let (train_x, train_y) = quantize_rows(&q, ds, &train, n_in);
-        let (test_x, test_y) = quantize_rows(&q, ds, &test, n_in);
-        Self {
+        Self::quantise((ds, &train), (ds, &test), n_in).0
+    }
+
+    /// The rows `train.1` of `train.0` and `test.1` of `test.0` in the device's input format
+    /// (padded with zeros to `n_in`), with the scaling, fitted on the training rows only.
+    pub fn quantise(
+        train: (&Dataset, &[usize]),
+        test: (&Dataset, &[usize]),
+        n_in: usize,
+    ) -> (Self, Quantizer) {
+        let q = Quantizer::fit(train.0, train.1);
+        let (train_x, train_y) = quantize_rows(&q, train.0, train.1, n_in);
+        let (test_x, test_y) = quantize_rows(&q, test.0, test.1, n_in);
+        let data = Self {
             train_x,
             train_y,
             test_x,
             test_y,
-        }
+        };
+        (data, q)
     }
 }
 
@@ -86,7 +102,8 @@ pub fn accuracy(model: &mut Model, xs: &[Vec<u8>], ys: &[usize]) -> f64 {
 pub const SEED_SCHEDULE: &str = "SET_PARAMS reseeds the device at the start of every epoch \
      with epoch_seed(seed, e): seed itself for epoch 0, splitmix64((seed << 32) | e) truncated \
      to 32 bits (0 and 1 map to 2 and 3) after; the split, the initial weights \
-     (zo_sim::train::init_weights) and the sample order (zo_sim::train::epoch_order) use seed \
+     (zo_sim::data::schedule::init_weights) and the sample order \
+     (zo_sim::data::schedule::epoch_order) use seed \
      too, so weights after epoch e plus the seed determine the rest of the run";
 
 /// The device's noise seed for epoch `e` (see [`SEED_SCHEDULE`]).
@@ -124,10 +141,24 @@ pub fn epoch_order(n: usize, seed: u64, epoch: usize) -> Vec<usize> {
     order
 }
 
-/// One epoch of training in `epoch_order`; flushes a partial mini-batch at the end.
-pub fn train_epoch(model: &mut Model, data: &PreparedData, seed: u64, epoch: usize) {
-    for i in epoch_order(data.train_x.len(), seed, epoch) {
-        model.train(&data.train_x[i], data.train_y[i]);
+/// A model at the start of a run with `seed`: the initial weights [`init_weights`] of the
+/// seed. Its noise generators are set by the first [`train_epoch`].
+pub fn start_model(shape: Shape, seed: u32) -> Model {
+    let mut m = Model::new(shape, seed);
+    m.set_weights(&init_weights(shape, seed as u64));
+    m
+}
+
+/// One epoch (0-based `epoch`) of a run with `seed` on the model, as `zo train` runs it on a
+/// device (host/src/session.rs): the noise generators reseeded with [`epoch_seed`], the
+/// accumulators cleared (the momentum velocity, which the session's RESET zeroes; nothing
+/// else is left in them after an apply), the rows of `fit` in [`epoch_order`], then an apply
+/// for a partial mini-batch. The parameters are the model's (`Model::params`), set before.
+pub fn train_epoch(model: &mut Model, fit: (&[Vec<u8>], &[usize]), seed: u32, epoch: u32) {
+    model.seed(epoch_seed(seed, epoch));
+    model.clear_accumulators();
+    for i in epoch_order(fit.0.len(), seed as u64, epoch as usize) {
+        model.train(&fit.0[i], fit.1[i]);
     }
     model.apply();
 }

@@ -3,7 +3,7 @@
 //! training rows (never the test rows).
 //!
 //! The model is the device bit for bit, and a trial follows the run's own schedule
-//! ([`crate::train`]: initial weights, per-epoch seeds, sample order, step-size decay), so a
+//! ([`crate::data::schedule`]: initial weights, per-epoch seeds, sample order, step-size decay), so a
 //! setting chosen here behaves on a board exactly as it did in its trial.
 //!
 //! Search (successive halving):
@@ -18,8 +18,8 @@
 //! error learn at all: the step that works scales with `1/sigma` and differs by orders of
 //! magnitude between estimators and losses, so the grid is wide rather than fine.
 
+use crate::data::schedule::{epoch_order, epoch_seed, eta_shift_at, init_weights};
 use crate::model::Model;
-use crate::train::{epoch_order, epoch_seed, eta_shift_at, init_weights};
 use zo_hdl::config::{Estimator, LossKind, Shape, TrainParams, DEFAULT_OUT_SHIFT};
 
 /// Noise amplitudes tried (Q.12).
@@ -327,7 +327,7 @@ pub fn decay_every(horizon: u32) -> u32 {
 /// The validation slice of training rows `0..labels.len()` (indices into them): stratified,
 /// seeded by the run's seed; returns `(fit, validation)`.
 pub fn validation_split(labels: &[usize], n_classes: usize, seed: u32) -> (Vec<usize>, Vec<usize>) {
-    crate::dataset::stratified_split(
+    crate::data::dataset::stratified_split(
         labels,
         n_classes,
         VALIDATION_FRACTION,

@@ -5,14 +5,15 @@
 //! master side reports errors while no slave handle is open, so the board keeps one open for
 //! its whole life.
 
-use crate::board::{Backend, Device};
+use crate::device::reference::{Backend, Device};
 
 /// Address width of a virtual board's weight memory (8192 words: 196-32-10, Fashion-MNIST
 /// pooled to 14x14, fits; the learner's per-operation counters allow at most 13 bits).
 pub const VIRTUAL_AW: usize = 13;
 
-/// What a virtual board serves: bytes in, bytes out, and background work between requests.
-pub trait Firmware {
+/// A device as a virtual board serves it: bytes in, bytes out, and background work between
+/// requests.
+pub trait SerialDevice {
     /// Takes received bytes; returns the bytes to send back.
     fn receive(&mut self, bytes: &[u8]) -> Vec<u8>;
     /// Whether background work (a training or evaluation job) is under way.
@@ -21,7 +22,7 @@ pub trait Firmware {
     fn step(&mut self);
 }
 
-impl<B: Backend> Firmware for Device<B> {
+impl<B: Backend> SerialDevice for Device<B> {
     fn receive(&mut self, bytes: &[u8]) -> Vec<u8> {
         Device::receive(self, bytes)
     }
@@ -40,7 +41,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// A running virtual board. Dropping it stops the board.
-pub struct VirtualBoard<D: Firmware + Send + 'static> {
+pub struct VirtualBoard<D: SerialDevice + Send + 'static> {
     path: String,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<D>>,
@@ -56,7 +57,7 @@ pub enum BoardError {
     Thread(#[from] std::io::Error),
 }
 
-impl<D: Firmware + Send + 'static> VirtualBoard<D> {
+impl<D: SerialDevice + Send + 'static> VirtualBoard<D> {
     /// Serves `device` on a new PTY in a background thread.
     pub fn spawn(device: D) -> Result<Self, BoardError> {
         let (mut master, slave) = TTYPort::pair()?;
@@ -93,7 +94,7 @@ impl<D: Firmware + Send + 'static> VirtualBoard<D> {
     }
 }
 
-impl<D: Firmware + Send + 'static> Drop for VirtualBoard<D> {
+impl<D: SerialDevice + Send + 'static> Drop for VirtualBoard<D> {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
         if let Some(t) = self.thread.take() {
@@ -104,7 +105,7 @@ impl<D: Firmware + Send + 'static> Drop for VirtualBoard<D> {
 
 /// The board's loop: answer every request as it arrives; between requests run the job for at
 /// most a few milliseconds at a time so that status queries are answered promptly.
-fn serve<D: Firmware>(mut device: D, master: &mut TTYPort, stop: &AtomicBool) -> D {
+fn serve<D: SerialDevice>(mut device: D, master: &mut TTYPort, stop: &AtomicBool) -> D {
     let mut buf = [0u8; 1024];
     while !stop.load(Ordering::SeqCst) {
         let timeout = if device.busy() {

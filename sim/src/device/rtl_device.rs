@@ -1,6 +1,6 @@
-//! Byte-level harness around the rust-hdl protocol engine (`zo_hdl::engine::controller::Controller`):
-//! bytes in, bytes out, stepped directly. The UART-level top-level is driven by
-//! [`crate::vboard`] through its pins; this harness skips the bit timing for speed.
+//! The rust-hdl protocol engine (`zo_hdl::engine::controller::Controller`) stepped directly, byte by
+//! byte: bytes in, bytes out. The complete device through its UART pins is
+//! [`crate::device::uart_device`]; this one skips the bit timing for speed.
 
 use rust_hdl::prelude::*;
 use zo_hdl::config::Shape;
@@ -39,7 +39,7 @@ impl<const AW: usize, const SA: usize> RtlDevice<AW, SA> {
     }
 
     fn settle(&mut self) {
-        crate::testkit::settle(&mut *self.uut, "the controller");
+        crate::harness::testkit::settle(&mut *self.uut, "the controller");
     }
 
     /// One clock; a byte the engine sends in this cycle is collected.
@@ -47,7 +47,7 @@ impl<const AW: usize, const SA: usize> RtlDevice<AW, SA> {
         if self.uut.tx_send.val() {
             self.out.push(self.uut.tx_data.val().index() as u8);
         }
-        crate::testkit::high_then_low(&mut *self.uut, "the controller", |u, c| {
+        crate::harness::testkit::high_then_low(&mut *self.uut, "the controller", |u, c| {
             u.clock.next = c.into()
         });
         self.uut.in_valid.next = false;

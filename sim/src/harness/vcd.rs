@@ -1,5 +1,5 @@
-//! Waveforms of the directly stepped rust-hdl harnesses ([`crate::rtl::RtlLearner`],
-//! [`crate::uart_board::UartBoard`]) as a VCD file: the signals under the selected hierarchy
+//! Waveforms of the directly stepped rust-hdl harnesses ([`crate::harness::rtl::RtlLearner`],
+//! [`crate::device::uart_device::UartDevice`]) as a VCD file: the signals under the selected hierarchy
 //! prefixes, sampled once per clock cycle inside a cycle window.
 //!
 //! rust-hdl's own VCD probe records every signal of the design at every step of its threaded
@@ -340,7 +340,7 @@ impl VcdRecorder {
             })
             .collect();
         let mut header = String::new();
-        header.push_str("$date zo $end\n$version zo_sim::vcd $end\n");
+        header.push_str("$date zo $end\n$version zo_sim::harness::vcd $end\n");
         header.push_str("$comment one time unit is one clock cycle $end\n$timescale 1ns $end\n");
         let mut open: Vec<String> = Vec::new();
         for (scope, name, bits, string, c) in &decls {

@@ -1,13 +1,14 @@
 //! The device side of the protocol (docs/PROTOCOL.md) over a learner backend: the reference
 //! model (fast) or the rust-hdl learner (exact, slow). This is the specification of what a
-//! board does with each request; the virtual board ([`crate::vboard`]) serves it on a PTY.
+//! device does with each request; the virtual board ([`crate::device::vboard`]) serves it on a
+//! PTY.
 //!
 //! The device is a pure state machine: [`Device::receive`] takes bytes and returns the bytes to
 //! send back, [`Device::step`] runs one sample of the current job. Status requests are answered
 //! between samples, as on hardware.
 
+use crate::harness::rtl::RtlLearner;
 use crate::model::{Counters, Inference, Model};
-use crate::rtl::RtlLearner;
 use zo_hdl::config::{Estimator, LossKind, Shape, TrainParams};
 use zo_proto::{
     kind, ErrorCode, FrameDecoder, FrameError, Identity, Packet, Params, ProtoError, Request,
@@ -140,7 +141,7 @@ impl<const AW: usize> Backend for RtlLearner<AW> {
 }
 
 /// What the device reports about itself: the same description the RTL engine takes.
-pub use zo_hdl::engine::controller::ControllerInfo as BoardInfo;
+pub use zo_hdl::engine::controller::ControllerInfo as DeviceInfo;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum JobKind {
@@ -158,10 +159,10 @@ struct Job {
     next: u16,
 }
 
-/// The protocol engine of a board, over a learner backend.
+/// The reference device: the protocol over a learner backend.
 pub struct Device<B: Backend> {
     backend: B,
-    info: BoardInfo,
+    info: DeviceInfo,
     decoder: FrameDecoder,
     /// Sample slots; a slot holds label 0 and zero features until loaded.
     samples: Vec<Sample>,
@@ -174,7 +175,7 @@ pub struct Device<B: Backend> {
 }
 
 impl<B: Backend> Device<B> {
-    pub fn new(backend: B, info: BoardInfo) -> Self {
+    pub fn new(backend: B, info: DeviceInfo) -> Self {
         let capacity = info.sample_capacity as usize;
         let empty = Sample {
             label: 0,

@@ -1,17 +1,20 @@
-//! Cycle-accurate harness around the rust-hdl learner, stepped directly (clock high, settle,
-//! clock low, settle) rather than through the threaded `Simulation`, which is ~10x slower.
+//! Cycle-accurate harness around the rust-hdl learner, stepped directly
+//! ([`crate::harness::testkit`]) rather than through the threaded `Simulation`, which is ~10x
+//! slower. It is also the exact, slow learner backend of the reference device.
 //!
 //! It mirrors the reference model's API so that tests can drive both with the same calls and
 //! compare every observable after every operation.
 
+use crate::harness::vcd::{VcdError, VcdRecorder, VcdSpec};
 use crate::model::{Counters, Inference, SampleLosses};
-use crate::vcd::{VcdError, VcdRecorder, VcdSpec};
 use rust_hdl::prelude::*;
 use zo_hdl::config::{Estimator, LossKind, Op, Shape, TrainParams};
 use zo_hdl::learner::Learner;
 
 /// The learner's scope in a waveform file.
 const VCD_TOP: &str = "learner";
+/// How the harness names the learner when its logic does not settle.
+const WHAT: &str = "the learner's logic";
 
 /// The RTL learner with an emulated synchronous sample buffer, a cycle counter and the running
 /// totals of its per-operation counters (which the device keeps in its status file).
@@ -52,19 +55,18 @@ impl<const AW: usize> RtlLearner<AW> {
     }
 
     fn settle(&mut self) {
-        crate::testkit::settle(&mut *self.uut, "the learner's logic");
+        crate::harness::testkit::settle(&mut *self.uut, WHAT);
     }
 
     /// One clock cycle. Inputs set before the call are seen at this rising edge; the sample
     /// buffer answers, after the edge, the address it saw at the edge (a synchronous read).
     pub fn tick(&mut self) {
         let a = self.uut.x_addr.val().index();
-        self.uut.clock.next = true.into();
-        self.settle();
+        let clock = |u: &mut Learner<AW>, c: bool| u.clock.next = c.into();
+        crate::harness::testkit::clock_to(&mut *self.uut, WHAT, clock, true);
         self.uut.x_data.next = self.sample.get(a).copied().unwrap_or(0).to_bits();
         self.settle();
-        self.uut.clock.next = false.into();
-        self.settle();
+        crate::harness::testkit::clock_to(&mut *self.uut, WHAT, clock, false);
         self.cycles += 1;
         if let Some(v) = self.vcd.as_mut() {
             v.sample(self.cycles, &*self.uut, VCD_TOP);

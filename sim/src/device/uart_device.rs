@@ -1,11 +1,12 @@
 //! The complete rust-hdl device (`zo_hdl::device::ZoDevice`: UARTs and protocol engine around
-//! the learner) driven through its serial pins: the exact, slow backend of the virtual board.
-//! Host bytes become an ideal 8N1 waveform on `rxd` (`crate::uart::frame`); `txd` is decoded
-//! by the software receiver model (`crate::uart::LineDecoder`).
+//! the learner) driven through its serial pins: what the virtual board serves with the `top`
+//! backend, in place of the reference device (exact, slowest). Host bytes become an ideal 8N1
+//! waveform on `rxd` (`crate::harness::uart::frame`); `txd` is decoded by the software
+//! receiver model (`crate::harness::uart::LineDecoder`).
 
-use crate::uart::{frame, LineDecoder, RxEvent};
-use crate::vboard::Firmware;
-use crate::vcd::{VcdError, VcdRecorder, VcdSpec};
+use crate::device::vboard::SerialDevice;
+use crate::harness::uart::{frame, LineDecoder, RxEvent};
+use crate::harness::vcd::{VcdError, VcdRecorder, VcdSpec};
 use rust_hdl::prelude::*;
 use zo_hdl::config::Shape;
 use zo_hdl::device::ZoDevice;
@@ -17,7 +18,7 @@ const VCD_TOP: &str = "device";
 /// Consecutive idle cycles after which a request is taken as fully answered.
 const QUIET: u32 = 64;
 
-pub struct UartBoard<const AW: usize, const SA: usize> {
+pub struct UartDevice<const AW: usize, const SA: usize> {
     uut: Box<ZoDevice<AW, SA>>,
     clocks_per_bit: usize,
     decoder: LineDecoder,
@@ -29,7 +30,7 @@ pub struct UartBoard<const AW: usize, const SA: usize> {
     vcd: Option<VcdRecorder>,
 }
 
-impl<const AW: usize, const SA: usize> UartBoard<AW, SA> {
+impl<const AW: usize, const SA: usize> UartDevice<AW, SA> {
     pub fn new(shape: Shape, info: &ControllerInfo, clocks_per_bit: usize) -> Self {
         let mut uut = Box::new(ZoDevice::<AW, SA>::new(shape, info, clocks_per_bit));
         uut.connect_all();
@@ -56,12 +57,14 @@ impl<const AW: usize, const SA: usize> UartBoard<AW, SA> {
     }
 
     fn settle(&mut self) {
-        crate::testkit::settle(&mut *self.uut, "the device");
+        crate::harness::testkit::settle(&mut *self.uut, "the device");
     }
 
     fn tick(&mut self, rxd: bool) {
         self.uut.rxd.next = rxd;
-        crate::testkit::high_then_low(&mut *self.uut, "the device", |u, c| u.clock.next = c.into());
+        crate::harness::testkit::high_then_low(&mut *self.uut, "the device", |u, c| {
+            u.clock.next = c.into()
+        });
         self.cycles += 1;
         if let Some(v) = self.vcd.as_mut() {
             v.sample(self.cycles, &*self.uut, VCD_TOP);
@@ -88,7 +91,7 @@ impl<const AW: usize, const SA: usize> UartBoard<AW, SA> {
     }
 }
 
-impl<const AW: usize, const SA: usize> Firmware for UartBoard<AW, SA> {
+impl<const AW: usize, const SA: usize> SerialDevice for UartDevice<AW, SA> {
     fn receive(&mut self, bytes: &[u8]) -> Vec<u8> {
         for &byte in bytes {
             for level in frame(byte) {

@@ -137,7 +137,7 @@ impl Quantizer {
     }
 
     /// Fits the scaling of `ds` on its rows `rows`.
-    pub fn fit(ds: &crate::dataset::Dataset, rows: &[usize]) -> Self {
+    pub fn fit(ds: &crate::data::dataset::Dataset, rows: &[usize]) -> Self {
         Self::fit_rows(&ds.features, ds.n_features(), rows)
     }
 

@@ -1,7 +1,7 @@
 //! Stimulus shared by the equality tests (the model against the RTL, the protocol engine, the
 //! generated Verilog and the host link): random samples and the training parameters those tests
 //! run with, defined once so that every suite drives the views of the design alike.
-use crate::board::train_params;
+use crate::device::reference::train_params;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use zo_hdl::config::{Estimator, LossKind, Shape, TrainParams};
