@@ -18,7 +18,7 @@
 //! error learn at all: the step that works scales with `1/sigma` and differs by orders of
 //! magnitude between estimators and losses, so the grid is wide rather than fine.
 
-use crate::data::schedule::{epoch_order, epoch_seed, eta_shift_at, init_weights};
+use crate::data::schedule::{epoch_order, eta_shift_at, start_model, train_epoch};
 use crate::model::Model;
 use zo_hdl::config::{Estimator, LossKind, Shape, TrainParams, DEFAULT_OUT_SHIFT};
 
@@ -149,8 +149,7 @@ pub fn train_schedule(
     fit: (&[Vec<u8>], &[usize]),
     mut after_epoch: impl FnMut(u32, &mut Model),
 ) -> Model {
-    let mut m = Model::new(spec.shape, spec.seed);
-    m.set_weights(&init_weights(spec.shape, spec.seed as u64));
+    let mut m = start_model(spec.shape, spec.seed);
     for e in 0..epochs {
         m.params = TrainParams {
             estimator: spec.estimator,
@@ -162,12 +161,7 @@ pub fn train_schedule(
             out_shift: eta_shift_at(setting.out_shift, spec.decay_every, e),
             momentum: spec.momentum,
         };
-        m.seed(epoch_seed(spec.seed, e));
-        m.clear_accumulators();
-        for i in epoch_order(fit.0.len(), spec.seed as u64, e as usize) {
-            m.train(&fit.0[i], fit.1[i]);
-        }
-        m.apply();
+        train_epoch(&mut m, fit, spec.seed, e);
         after_epoch(e, &mut m);
     }
     m
