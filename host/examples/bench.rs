@@ -210,7 +210,9 @@ fn main() {
          docs/benchmarks.json. Machine: {nproc} cores (`nproc`), CPU `{cpu}` (/proc/cpuinfo), \
          {date}. All speeds are compared as ratios measured in this same run.\n\n\
          Data it was not tuned on (zo against scikit-learn's MLP on held-out datasets) is in \
-         [UNSEEN.md](UNSEEN.md), made by bench/unseen.py.\n"
+         [UNSEEN.md](UNSEEN.md), made by bench/unseen.py; the built-ins against scikit-learn's \
+         MLP on the same rows, every estimator and loss with the current defaults, in \
+         [BUILTINS.md](BUILTINS.md), made by bench/builtins.py.\n"
     );
 
     // ---------------------------------------------------------------- 1. learning quality
