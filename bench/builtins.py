@@ -17,30 +17,21 @@ against chance, and the epochs the device trained until its test accuracy first 
 of the same seed's MLP accuracy (from the run's epochs.jsonl; tuning trials on the model are
 not device epochs and are reported as seconds instead).
 """
-import argparse, json, os, statistics, subprocess, sys, tempfile, time
+import argparse, json, os, statistics, subprocess, sys, tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import sklearn_reference  # noqa: E402
+from zo_runner import zo_train  # noqa: E402
 
 BUILTINS = {"iris": 3, "wine": 3, "breast-cancer": 2, "digits": 10}
 
 
 def zo_run(zo, name, seed, extra, target):
-    with tempfile.TemporaryDirectory() as d:
-        out = os.path.join(d, "run")
-        cmd = [zo, "train", "--dataset", name, "--seed", str(seed), "--json", "--out", out] + extra
-        t0 = time.time()
-        p = subprocess.run(cmd, capture_output=True, text=True)
-        if p.returncode != 0:
-            raise RuntimeError(f"{' '.join(cmd)}: {p.stderr.strip()}")
-        s = json.loads(p.stdout.strip().splitlines()[-1])
-        s["process_seconds"] = time.time() - t0
-        epochs = [json.loads(l) for l in open(os.path.join(out, "epochs.jsonl"))]
-        s["test_accuracy_by_epoch"] = [e["test_accuracy"] for e in epochs]
-        s["epochs_to_target"] = next(
-            (e["epoch"] for e in epochs if e["test_accuracy"] >= target), None)
-        return s
+    s = zo_train(zo, ["--dataset", name], seed, extra)
+    s["epochs_to_target"] = next(
+        (e + 1 for e, acc in enumerate(s["test_accuracy_by_epoch"]) if acc >= target), None)
+    return s
 
 
 def mean(xs):

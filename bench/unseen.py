@@ -11,25 +11,16 @@ hidden size, standard scaling, the better of two learning rates chosen on a vali
 of the training rows, mean over the same seeds), the gap, and whether zo's training accuracy
 stayed at chance. Prints a markdown table; writes every number to --out.
 """
-import argparse, json, os, subprocess, sys, tempfile, time
+import argparse, json, os, sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import sklearn_reference  # noqa: E402
+from zo_runner import zo_train  # noqa: E402
 
 
 def zo_run(zo, train, test, seed, extra):
-    with tempfile.TemporaryDirectory() as d:
-        out = os.path.join(d, "run")
-        cmd = [zo, "train", "--dataset", train, "--test-data", test, "--seed", str(seed),
-               "--json", "--out", out] + extra
-        t0 = time.time()
-        p = subprocess.run(cmd, capture_output=True, text=True)
-        if p.returncode != 0:
-            raise RuntimeError(f"{' '.join(cmd)}: {p.stderr.strip()}")
-        s = json.loads(p.stdout.strip().splitlines()[-1])
-        s["process_seconds"] = time.time() - t0
-        return s
+    return zo_train(zo, ["--dataset", train, "--test-data", test], seed, extra)
 
 
 def main():
