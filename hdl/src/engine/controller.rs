@@ -1,4 +1,9 @@
 //! Protocol engine: executes the requests of docs/PROTOCOL.md on the learner and the sample
+//!
+//! Why one file over 600 lines: it is one rust-hdl block, and `#[hdl_gen]` turns one `update`
+//! function into one Verilog process, so its request checks, executor, response writer and job
+//! engine cannot move to other files without becoming sub-blocks with ports of their own. That
+//! split is open work of issue 11.
 //! buffer, and runs training and evaluation jobs in the background. Reference:
 //! `zo_sim::device::reference::Device`, which answers every request with the same bytes.
 //!

@@ -1,5 +1,10 @@
 //! The learner: a one-hidden-layer fixed-point MLP that trains itself by zeroth-order probing.
 //!
+//! Why one file over 600 lines: it is one rust-hdl block, and `#[hdl_gen]` turns one `update`
+//! function into one Verilog process, so its sequencer, pipeline and step logic cannot move to
+//! other files without becoming sub-blocks with ports of their own. That split (sequencer,
+//! pipeline, step and rounding, each checked against the model) is open work of issue 11.
+//!
 //! Contract (one clock domain `clock`; reference model `zo_sim::model::Model`, which defines
 //! every result bit for bit; formats in [`crate::formats`], layout in [`crate::config::Shape`]):
 //!
