@@ -6,15 +6,14 @@
 //!
 //! The tables are for the default 64-32-10 board (features padded with zeros, unused outputs
 //! never targeted), on-chip cross-entropy, a 70/30 stratified split and the run's seed
-//! schedule. How each was made is noted beside it; docs/BENCHMARKS.md measures them against
+//! schedule. How each was made is noted beside it; docs/BUILTINS.md measures them against
 //! scikit-learn's MLP on the same rows (bench/builtins.py).
 
 use zo_hdl::config::{Estimator, LossKind, DEFAULT_OUT_SHIFT};
 
-/// The settings of one run.
+/// The settings of one run (the estimator and loss are the caller's: [`settings`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Defaults {
-    pub estimator: Estimator,
     pub sigma: u16,
     pub eta_mant: u8,
     pub eta_shift: u8,
@@ -38,7 +37,7 @@ pub const DATASET: &str = "iris";
 /// The estimator a dataset uses by default on a build whose largest estimator code is
 /// `max_estimator` (IDENTIFY's limits): the hybrid where the build has it, except on the
 /// three small built-ins, where node perturbation's measured settings already match
-/// scikit-learn's MLP (docs/BENCHMARKS.md).
+/// scikit-learn's MLP (docs/BUILTINS.md).
 pub fn estimator(builtin: Option<&str>, max_estimator: u8) -> Estimator {
     let preferred = match builtin {
         Some("iris" | "wine" | "breast-cancer") => Estimator::NodePerturbation,
@@ -69,13 +68,12 @@ pub fn settings(builtin: Option<&str>, estimator: Estimator, loss: LossKind) -> 
         (Some("digits"), Np) => Some((64, 9, DEFAULT_OUT_SHIFT, 60, 0)),
         // Hybrid: what `--tune auto` chose on the validation slices of seeds 1..=5 (never the
         // test rows), the median of each setting; bench/builtins.py's `hybtune` column.
-        (Some("digits"), Hybrid) => Some(DIGITS_HYBRID),
+        (Some("digits"), Hybrid) => Some((64, 7, 13, 48, 75)),
         _ => None,
     };
     let (sigma, eta_shift, out_shift, epochs, eta_decay) =
         table.unwrap_or((64, 8, DEFAULT_OUT_SHIFT, 30, 0));
     Defaults {
-        estimator,
         sigma,
         eta_mant: 1,
         eta_shift,
@@ -86,9 +84,6 @@ pub fn settings(builtin: Option<&str>, estimator: Estimator, loss: LossKind) -> 
         measured: table.is_some(),
     }
 }
-
-/// digits with the hybrid estimator (see [`settings`]).
-const DIGITS_HYBRID: (u16, u8, u8, u32, u32) = (64, 7, 13, 48, 75);
 
 #[cfg(test)]
 mod tests {

@@ -567,8 +567,9 @@ fn a_196_input_network_runs_on_the_model_and_the_rtl_board() {
     assert_eq!(r["cycles_per_sample"].as_f64(), Some(19_987.0 + 12.0));
 }
 
-/// Files default to the hybrid estimator where the board has the exact output layer, and to
-/// node perturbation on a build without it (the iCE40 boards' defaults).
+/// Files and digits default to the hybrid estimator where the board has the exact output
+/// layer, and to node perturbation on a build without it (the iCE40 boards' defaults); only a
+/// measured dataset, estimator and loss skips tuning.
 #[test]
 fn defaults_follow_the_dataset_the_board_and_what_was_measured() {
     let t = TempDir::new("default-estimator");

@@ -1,6 +1,7 @@
 //! Design harness for the self-tuning rule: tune on a CSV pair's training rows, train the
 //! winner on the fit rows for its best validation epoch (what the device run does), report
-//! validation and test accuracy as one JSON line.
+//! validation and test accuracy as one JSON line, with `refit`: the test accuracy of the same
+//! setting and epochs trained on every training row (fit and validation) instead.
 //!
 //! `cargo run --release -p zo-sim --example tune_csv -- TRAIN.csv TEST.csv [np|wp|hybrid] [ce|mse] [SEED] [decay|flat]`
 //! (`TUNE_DEBUG=1` prints train and test accuracy after every epoch of the final training.)
