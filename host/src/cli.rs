@@ -177,7 +177,8 @@ pub struct TrainArgs {
     /// Estimator: np (node perturbation: antithetic noise on the pre-activations), wp
     /// (weight perturbation, SPSA: antithetic noise on every weight) or hybrid (node
     /// perturbation on the hidden units, the exact delta rule on the output layer)
-    /// [default: np].
+    /// [default: hybrid for data files and digits, np for iris, wine and breast-cancer and on
+    /// a build without the hybrid].
     #[arg(long, value_parser = named::<Estimator>(&Estimator::NAMES), help_heading = "Learning")]
     pub estimator: Option<Estimator>,
     /// Loss computed on chip: ce (softmax cross-entropy in bits) or mse (squared error against
@@ -216,7 +217,7 @@ pub struct TrainArgs {
     #[arg(long, value_enum, help_heading = "Learning")]
     pub tune: Option<TuneArg>,
     /// Halve the step every N epochs (0: never) [default: tuned runs 1/4 of the tuning
-    /// horizon, otherwise 0].
+    /// horizon, digits with hybrid 75, otherwise 0].
     #[arg(long, value_name = "N", help_heading = "Learning")]
     pub eta_decay: Option<u32>,
 
