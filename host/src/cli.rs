@@ -212,8 +212,9 @@ pub struct TrainArgs {
     #[arg(long, allow_hyphen_values = true, help_heading = "Learning")]
     pub seed: Option<u32>,
     /// Choose sigma, eta_shift (and out_shift for hybrid) and epochs by trials on the bit-exact model against a
-    /// validation slice of the training rows; flags you give stay fixed [default: auto for
-    /// data files, off for built-in datasets].
+    /// validation slice of the training rows; flags you give stay fixed [default: off for a
+    /// built-in dataset with measured settings for the estimator and loss (docs/CLI.md), auto
+    /// otherwise].
     #[arg(long, value_enum, help_heading = "Learning")]
     pub tune: Option<TuneArg>,
     /// Halve the step every N epochs (0: never) [default: tuned runs 1/4 of the tuning
