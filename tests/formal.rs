@@ -4,7 +4,8 @@
 //! is vacuous:
 //! - `hdl/src/learner/lfsr_formal.sv`: the noise LFSR's state is never zero;
 //! - `hdl/src/link/uart_rx_formal.sv`: the UART receiver returns to idle on an idle line;
-//! - `hdl/src/link/frame_rx_formal.sv`: the frame receiver never writes past its buffer.
+//! - `hdl/src/link/frame_rx_formal.sv`: the frame receiver never writes past its buffer;
+//! - `hdl/src/link/frame_tx_formal.sv`: the frame transmitter never reads past its buffer.
 //!
 //! A property file has up to two parts, each after a marker line: `// @inside top` is spliced
 //! into the generated module `top` before its `endmodule` (assertions over the block's
@@ -25,6 +26,7 @@ use std::path::Path;
 use std::process::Command;
 use zo_hdl::learner::lfsr::Lfsr;
 use zo_hdl::link::frame_rx::FrameRx;
+use zo_hdl::link::frame_tx::FrameTx;
 use zo_hdl::link::uart_rx::UartRx;
 
 /// How a property is proved.
@@ -106,7 +108,28 @@ const FRAME_RX_IN_BOUNDS: Property = Property {
     depth: 6,
 };
 
-const PROPERTIES: &[&Property] = &[&LFSR_NEVER_ZERO, &UART_RETURNS_TO_IDLE, &FRAME_RX_IN_BOUNDS];
+const FRAME_TX_IN_BOUNDS: Property = Property {
+    block: "hdl/src/link/frame_tx.rs",
+    block_text: include_str!("../hdl/src/link/frame_tx.rs"),
+    file: "hdl/src/link/frame_tx_formal.sv",
+    text: include_str!("../hdl/src/link/frame_tx_formal.sv"),
+    verilog: || {
+        let mut tx = FrameTx::default();
+        tx.connect_all();
+        generate_verilog(&tx)
+    },
+    defines: || vec![format!("COBS_MAX={}", zo_proto::COBS_MAX)],
+    top: "harness",
+    prover: Prover::Flat,
+    depth: 10,
+};
+
+const PROPERTIES: &[&Property] = &[
+    &LFSR_NEVER_ZERO,
+    &UART_RETURNS_TO_IDLE,
+    &FRAME_RX_IN_BOUNDS,
+    &FRAME_TX_IN_BOUNDS,
+];
 
 /// The part of a property file after `marker`, up to the next marker line.
 fn part<'a>(text: &'a str, marker: &str) -> &'a str {
@@ -291,6 +314,15 @@ fn uart_receiver_returns_to_idle() {
 )]
 fn frame_receiver_never_overruns_its_buffer() {
     check(&FRAME_RX_IN_BOUNDS);
+}
+
+#[test]
+#[cfg_attr(
+    not(all(tool_z3, tool_yosys, tool_yosys_smtbmc)),
+    ignore = "needs z3, yosys and yosys-smtbmc (apt-get install z3 yosys)"
+)]
+fn frame_transmitter_never_reads_past_its_buffer() {
+    check(&FRAME_TX_IN_BOUNDS);
 }
 
 /// The "Proved:" sentence of a block's contract (a paragraph or a list item, wrapped or not).
