@@ -5,7 +5,7 @@
 use zo_sim::harness::tools::require_tool;
 
 use std::path::Path;
-use xtask::{default_build, synth, BuildRequest};
+use xtask::{synth, BuildRequest};
 use zo_hdl::board::top::{Board, ALCHITRY_CU, ICEBREAKER};
 use zo_hdl::config::Shape;
 
@@ -25,7 +25,7 @@ fn default_build_fits_and_meets_timing(board: &Board, pll: bool, min_bitstream: 
     if !tools_present() {
         return;
     }
-    let defaults = default_build(board);
+    let defaults = board.default_build;
     let (report, ok) = synth(&BuildRequest {
         board: board.name.into(),
         shape: None,

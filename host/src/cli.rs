@@ -177,7 +177,8 @@ pub struct TrainArgs {
     /// Estimator: np (node perturbation: antithetic noise on the pre-activations), wp
     /// (weight perturbation, SPSA: antithetic noise on every weight) or hybrid (node
     /// perturbation on the hidden units, the exact delta rule on the output layer)
-    /// [default: np].
+    /// [default: hybrid for data files and digits, np for iris, wine and breast-cancer and on
+    /// a build without the hybrid].
     #[arg(long, value_parser = named::<Estimator>(&Estimator::NAMES), help_heading = "Learning")]
     pub estimator: Option<Estimator>,
     /// Loss computed on chip: ce (softmax cross-entropy in bits) or mse (squared error against
@@ -211,12 +212,13 @@ pub struct TrainArgs {
     #[arg(long, allow_hyphen_values = true, help_heading = "Learning")]
     pub seed: Option<u32>,
     /// Choose sigma, eta_shift (and out_shift for hybrid) and epochs by trials on the bit-exact model against a
-    /// validation slice of the training rows; flags you give stay fixed [default: auto for
-    /// data files, off for built-in datasets].
+    /// validation slice of the training rows; flags you give stay fixed [default: off for a
+    /// built-in dataset with measured settings for the estimator and loss (docs/CLI.md), auto
+    /// otherwise].
     #[arg(long, value_enum, help_heading = "Learning")]
     pub tune: Option<TuneArg>,
     /// Halve the step every N epochs (0: never) [default: tuned runs 1/4 of the tuning
-    /// horizon, otherwise 0].
+    /// horizon, digits with hybrid 75, otherwise 0].
     #[arg(long, value_name = "N", help_heading = "Learning")]
     pub eta_decay: Option<u32>,
 

@@ -1,7 +1,8 @@
 //! The synthesis flow behind `cargo xtask synth`, as a library so that tests can run it.
 //!
 //! Generates the board top-level's Verilog from rust-hdl into `<out>/<board>/`, then runs the
-//! open toolchain: yosys (`synth_ice40 -abc9`, with `-dsp -spram` on the UP5K; `synth_ecp5`),
+//! open toolchain: yosys (`synth_ice40 -abc9` or `synth_ecp5`, with the board record's
+//! synthesis options: `-dsp -spram` on the UP5K), then
 //! nextpnr with the board's fabric clock as the timing constraint and `--report`, and the
 //! packer (icepack / ecppack). The result says what was used of the device and whether the
 //! build fits and meets timing; a failed build leaves no bitstream behind. ECP5 tools come
@@ -35,35 +36,6 @@ pub struct BuildRequest {
     pub exact_output: Option<bool>,
     /// Output directory (one folder per board inside).
     pub out: PathBuf,
-}
-
-/// A board's default build.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct BuildDefaults {
-    pub shape: Shape,
-    pub capacity: u16,
-    pub batch_accumulators: bool,
-    pub exact_output: bool,
-}
-
-/// Each board's default build: the largest network (and buffer) measured to fit and meet
-/// timing with this driver (docs/BOARDS.md). The iCE40 boards' block RAM cannot hold a
-/// 64-32-10 network's 32-bit accumulators besides its weights, so their builds take batch 1;
-/// and the hybrid estimator's derivative sweep (about 200 logic cells and a block RAM) does
-/// not fit beside the rest (UP5K: 5321 of 5280 cells; HX8K: 33 of 32 block RAMs), so they
-/// offer node and weight perturbation (docs/BOARDS.md).
-pub fn default_build(board: &Board) -> BuildDefaults {
-    let (shape, capacity, batch_accumulators, exact_output) = match board.name {
-        "ulx3s" => (Shape::new(64, 32, 10), 1024, true, true),
-        "alchitry-cu" => (Shape::new(64, 32, 10), 75, false, false),
-        _ => (Shape::new(64, 32, 10), 500, false, false),
-    };
-    BuildDefaults {
-        shape,
-        capacity,
-        batch_accumulators,
-        exact_output,
-    }
 }
 
 /// Placement seeds tried in turn while a placed design misses timing; `None` is nextpnr's own
@@ -181,7 +153,7 @@ pub fn synthesize(args: &BuildRequest) -> Result<Synthesized> {
             names.join(", ")
         );
     };
-    let defaults = default_build(b);
+    let defaults = b.default_build;
     let shape = args.shape.unwrap_or(defaults.shape);
     let capacity = args.capacity.unwrap_or(defaults.capacity);
     let batch_accumulators = args
@@ -195,27 +167,14 @@ pub fn synthesize(args: &BuildRequest) -> Result<Synthesized> {
     top.connect_all();
     let verilog = generate_verilog(&top);
     let script = match b.family {
-        Family::Ice40 => {
-            // The UP5K has multipliers and single-port RAM (the sample buffer goes there). Its
-            // routing costs ~1.8 ns a hop (nextpnr's model), not the 0.75 ns abc9 assumes by
-            // default: with the default, abc9 trades LUT depth for area on paths it believes
-            // are short, and they come out of routing 40% slower than the clock.
-            let (dsp, setup) = if b.pnr_flags.contains(&"--up5k") {
-                (
-                    " -dsp -spram -device u",
-                    "scratchpad -set synth_ice40.abc9.W 1800; ",
-                )
-            } else {
-                ("", "")
-            };
-            format!(
-                "{setup}read_verilog top.v; synth_ice40 -top top{dsp} -abc9 -json top.json; tee -q -o stat.json stat -json"
-            )
-        }
-        Family::Ecp5 => {
-            "read_verilog top.v; synth_ecp5 -top top -json top.json; tee -q -o stat.json stat -json"
-                .to_string()
-        }
+        Family::Ice40 => format!(
+            "{}read_verilog top.v; synth_ice40 -top top{} -abc9 -json top.json; tee -q -o stat.json stat -json",
+            b.synth_setup, b.synth_options
+        ),
+        Family::Ecp5 => format!(
+            "{}read_verilog top.v; synth_ecp5 -top top{} -json top.json; tee -q -o stat.json stat -json",
+            b.synth_setup, b.synth_options
+        ),
     };
     synthesize_verilog(&dir, b.family, &script, &verilog)?;
     Ok(Synthesized {

@@ -1,6 +1,7 @@
-//! Board top-levels. Boards are data ([`Board`]: FPGA, clock, pins, toolchain flags, LED
-//! polarity); [`BoardTop`] is the one top-level every board uses, with ports named as in the
-//! pin files of `constraints/` (`clk`, `rx`, `tx`, `led_train`, `led_status`).
+//! Board top-levels. Boards are data ([`Board`]: FPGA, clock, pins, toolchain flags, default
+//! build, LED polarity, programmer): adding a board is adding one record to [`BOARDS`].
+//! [`BoardTop`] is the one top-level every board uses, with ports named as in the pin files of
+//! `constraints/` (`clk`, `rx`, `tx`, `led_train`, `led_status`).
 //!
 //! Clock: iCE40 boards whose fabric runs faster than the oscillator get a PLL ([`Ice40Pll`]).
 //!
@@ -19,6 +20,19 @@ pub enum Family {
     Ecp5,
 }
 
+/// What `cargo xtask synth` builds for a board when asked for nothing else: the largest
+/// network (and sample buffer) measured to fit and meet timing (docs/BOARDS.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DefaultBuild {
+    pub shape: Shape,
+    /// Sample slots in the on-chip buffer.
+    pub capacity: u16,
+    /// Mini-batch accumulators (without them the device takes batch 1 only).
+    pub batch_accumulators: bool,
+    /// The hybrid estimator's exact output layer (without it: estimators np and wp only).
+    pub exact_output: bool,
+}
+
 /// One board, as data.
 #[derive(Clone, Copy, Debug)]
 pub struct Board {
@@ -27,6 +41,11 @@ pub struct Board {
     pub family: Family,
     /// nextpnr device flags (`--up5k --package sg48`, ...).
     pub pnr_flags: &'static [&'static str],
+    /// yosys commands run before the design is read (`scratchpad -set ...; `, or empty).
+    pub synth_setup: &'static str,
+    /// Options appended to the family's synthesis command (`synth_ice40 -top top`,
+    /// `synth_ecp5 -top top`), each with a leading space.
+    pub synth_options: &'static str,
     /// Oscillator frequency on the `clk` pin.
     pub clock_hz: u32,
     /// Frequency the design runs at: the oscillator's, or an iCE40 PLL's output made from it.
@@ -41,6 +60,9 @@ pub struct Board {
     pub leds_active_low: bool,
     /// Programmer command (the bitstream path is appended).
     pub programmer: &'static [&'static str],
+    /// How to install the programmer.
+    pub programmer_install: &'static str,
+    pub default_build: DefaultBuild,
 }
 
 impl Board {
@@ -75,6 +97,12 @@ pub const ICEBREAKER: Board = Board {
     name: "icebreaker",
     family: Family::Ice40,
     pnr_flags: &["--up5k", "--package", "sg48"],
+    // The UP5K has multipliers and single-port RAM (the sample buffer goes there). Its routing
+    // costs ~1.8 ns a hop (nextpnr's model), not the 0.75 ns abc9 assumes by default: with the
+    // default, abc9 trades LUT depth for area on paths it believes are short, and they come out
+    // of routing 40% slower than the clock.
+    synth_setup: "scratchpad -set synth_ice40.abc9.W 1800; ",
+    synth_options: " -dsp -spram -device u",
     clock_hz: 12_000_000,
     // The oscillator's pin (35) feeds the PLL pad: 12 -> 24 MHz.
     fabric_hz: 24_000_000,
@@ -83,12 +111,24 @@ pub const ICEBREAKER: Board = Board {
     constraints: "constraints/icebreaker.pcf",
     leds_active_low: true,
     programmer: &["iceprog"],
+    programmer_install: "apt-get install fpga-icestorm",
+    // The block RAM cannot hold a 64-32-10 network's 32-bit accumulators besides its weights:
+    // batch 1. The hybrid estimator's derivative sweep (about 200 logic cells and a block RAM)
+    // does not fit beside the rest (5321 of 5280 cells): node and weight perturbation only.
+    default_build: DefaultBuild {
+        shape: Shape::new(64, 32, 10),
+        capacity: 500,
+        batch_accumulators: false,
+        exact_output: false,
+    },
 };
 
 pub const ALCHITRY_CU: Board = Board {
     name: "alchitry-cu",
     family: Family::Ice40,
     pnr_flags: &["--hx8k", "--package", "cb132"],
+    synth_setup: "",
+    synth_options: "",
     clock_hz: 100_000_000,
     fabric_hz: 25_000_000,
     pll_input: PllInput::Core,
@@ -96,12 +136,23 @@ pub const ALCHITRY_CU: Board = Board {
     constraints: "constraints/alchitry-cu.pcf",
     leds_active_low: false,
     programmer: &["iceprog"],
+    programmer_install: "apt-get install fpga-icestorm",
+    // Batch 1 and no hybrid estimator as on the iCEBreaker (the derivative store would take a
+    // 33rd of 32 block RAMs); the samples get what block RAM is left.
+    default_build: DefaultBuild {
+        shape: Shape::new(64, 32, 10),
+        capacity: 75,
+        batch_accumulators: false,
+        exact_output: false,
+    },
 };
 
 pub const ULX3S: Board = Board {
     name: "ulx3s",
     family: Family::Ecp5,
     pnr_flags: &["--85k", "--package", "CABGA381"],
+    synth_setup: "",
+    synth_options: "",
     clock_hz: 25_000_000,
     fabric_hz: 25_000_000,
     pll_input: PllInput::Core,
@@ -109,6 +160,13 @@ pub const ULX3S: Board = Board {
     constraints: "constraints/ulx3s.lpf",
     leds_active_low: false,
     programmer: &["openFPGALoader", "-b", "ulx3s"],
+    programmer_install: "apt-get install openfpgaloader",
+    default_build: DefaultBuild {
+        shape: Shape::new(64, 32, 10),
+        capacity: 1024,
+        batch_accumulators: true,
+        exact_output: true,
+    },
 };
 
 /// Every supported board.

@@ -17,6 +17,9 @@
 //! the cycle right after the 523rd corrupts the next frame's CRC; an over-long run begun with
 //! `accept` low drops the next frame; a frame starting in the cycle after the previous `0x00`
 //! ignores `accept` low. Tested against `zo_proto::FrameDecoder` in the same file.
+//!
+//! Proved: whatever arrives, every buffer write lands below `COBS_MAX`
+//! (frame_rx_formal.sv; tests/formal.rs, k-induction depth 6).
 use crate::link::cobs_decoder::CobsDecoder;
 use crate::link::crc16::Crc16;
 use crate::mem::sized_ram::SizedRam;

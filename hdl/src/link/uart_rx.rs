@@ -24,6 +24,8 @@
 //! - `busy` is high from rising edge `L + 2` (the frame timer running) until the edge that
 //!   raises `valid`, or after a frame error until recovery ends; a rejected glitch makes it
 //!   high for `m + 1` clocks.
+//! - Proved: once the line has been high for 11 bit times and 4 clocks, `busy` is low
+//!   (uart_rx_formal.sv; tests/formal.rs, k-induction depth 60).
 //!
 //! Baud tolerance. Let the transmitter's bit time be `c (1 + d)` clocks and its start edge fall
 //! anywhere in the clock period before sample `L`. With a clean line every byte of a

@@ -41,15 +41,9 @@ pub fn cmd_flash(a: FlashArgs) -> Result<()> {
         .args(&words[1..])
         .status()
         .map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => anyhow::anyhow!(
-                "{} is not installed: apt-get install {}",
-                words[0],
-                if words[0] == "iceprog" {
-                    "fpga-icestorm"
-                } else {
-                    "openfpgaloader"
-                }
-            ),
+            std::io::ErrorKind::NotFound => {
+                anyhow::anyhow!("{} is not installed: {}", words[0], b.programmer_install)
+            }
             _ => anyhow::anyhow!("cannot run {}: {e}", words[0]),
         })?;
     if !status.success() {
