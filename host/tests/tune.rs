@@ -24,6 +24,16 @@ fn rings_csv() -> String {
     s
 }
 
+/// The CSV's rows split as `zo train` splits them (seed 1, 30 % test) for the default board.
+fn split_of(csv: &str) -> (zo_sim::data::dataset::Dataset, zo_host::data::Prepared) {
+    let ds = load_file(Path::new(csv), &FileOptions::default())
+        .unwrap()
+        .into_dataset()
+        .unwrap();
+    let prepared = prepare_split(&ds, 64, 0.3, 1).unwrap();
+    (ds, prepared)
+}
+
 fn json_of(path: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
@@ -96,12 +106,8 @@ fn tuned_run_equals_trial_with(estimator: Estimator, momentum: u8) {
     assert!(decay > 0);
 
     // The same rows, split and holdout through the library, trained on the model.
-    let ds = load_file(Path::new(&csv), &FileOptions::default())
-        .unwrap()
-        .into_dataset()
-        .unwrap();
+    let (ds, prepared) = split_of(&csv);
     let shape = Shape::new(64, 32, 10);
-    let prepared = prepare_split(&ds, shape.n_in, 0.3, 1).unwrap();
     let n_split = prepared.data.train_x.len();
     let (fit, val_x, _) = autotune::holdout(&prepared.data, ds.n_classes, 1);
     assert_eq!(cfg["n_train"].as_u64(), Some(fit.train_x.len() as u64));
@@ -193,12 +199,8 @@ fn weight_decay_run_is_the_schedule_bit_for_bit() {
     };
     let (summary, cfg) = run(&dir, "4");
     assert_eq!(cfg["weight_decay"], 4);
-    let ds = load_file(Path::new(&csv), &FileOptions::default())
-        .unwrap()
-        .into_dataset()
-        .unwrap();
+    let (_, prepared) = split_of(&csv);
     let shape = Shape::new(64, 32, 10);
-    let prepared = prepare_split(&ds, shape.n_in, 0.3, 1).unwrap();
     let spec = TuneSpec {
         shape,
         estimator: Estimator::WeightPerturbation,
