@@ -202,6 +202,10 @@ pub struct TrainArgs {
     /// apply; needs a build with mini-batch accumulators (virtual boards, ulx3s) [default: 0].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=7), help_heading = "Learning")]
     pub momentum: Option<u8>,
+    /// Weight decay (0..=15; 0 off): every epoch after the first starts from the weights
+    /// shrunk toward zero by 2^-N of themselves (host-driven, any board) [default: 0].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=15), help_heading = "Learning")]
+    pub weight_decay: Option<u8>,
     /// Samples per applied update (1..=65535) [default: 1].
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..), help_heading = "Learning")]
     pub batch: Option<u16>,

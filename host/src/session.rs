@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use zo_hdl::config::Shape;
 use zo_hdl::config::{Estimator, LossKind};
 use zo_proto::{ErrorCode, Params, Request, Sample, Status};
-use zo_sim::data::schedule::{epoch_order, epoch_seed, eta_shift_at, PreparedData};
+use zo_sim::data::schedule::{decay_weights, epoch_order, epoch_seed, eta_shift_at, PreparedData};
 
 /// Reconnection attempts after one failure before the run gives up.
 pub const MAX_RECOVERIES: u32 = 6;
@@ -38,6 +38,9 @@ pub struct Hyper {
     pub out_shift: u8,
     /// Momentum register (0: off); needs a build with mini-batch accumulators.
     pub momentum: u8,
+    /// Weight-decay shift (0: off): `zo_sim::data::schedule::decay_weights` at each epoch's
+    /// start, written to the device.
+    pub weight_decay: u8,
 }
 
 /// What a session reports while it runs (the CLI prints it; the library never prints).
@@ -359,10 +362,12 @@ impl<'a> Trainer<'a> {
         Ok((correct, loss, before))
     }
 
-    /// One epoch (0-based `epoch`): returns its record and the weights after it.
+    /// One epoch (0-based `epoch`) from `weights` (the device holds them: the last
+    /// checkpoint): returns its record and the weights after it.
     pub fn epoch(
         &mut self,
         epoch: u32,
+        weights: &[i16],
         obs: &mut dyn Observer,
     ) -> Result<(EpochRecord, Vec<i16>), Failure> {
         let t0 = Instant::now();
@@ -372,6 +377,11 @@ impl<'a> Trainer<'a> {
         let shown = epoch + 1;
         obs.progress(shown, 0, total);
         self.check_stop()?;
+        if self.hyper.weight_decay > 0 && epoch > 0 {
+            let mut w = weights.to_vec();
+            decay_weights(&mut w, self.hyper.weight_decay, epoch);
+            self.conn.link().write_weights(&w)?;
+        }
         let start = self.set_params(epoch)?;
         if self.test_resident && !self.test_loaded {
             let test = self.test.clone();
@@ -500,7 +510,7 @@ pub fn run(
     for epoch in first..epochs {
         let mut restarts = 0;
         loop {
-            match trainer.epoch(epoch, obs) {
+            match trainer.epoch(epoch, &weights, obs) {
                 Ok((mut record, w)) => {
                     record.recoveries = restarts;
                     checkpoint(&record, &w)?;

@@ -491,6 +491,12 @@ const CASES: &[Case] = &[
         &["--momentum"],
     ),
     case(
+        "weight decay out of range",
+        &["train", "--weight-decay", "16"],
+        2,
+        &["--weight-decay"],
+    ),
+    case(
         "out-shift out of range",
         &["train", "--out-shift", "32"],
         2,

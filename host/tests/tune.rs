@@ -24,6 +24,16 @@ fn rings_csv() -> String {
     s
 }
 
+/// The CSV's rows split as `zo train` splits them (seed 1, 30 % test) for the default board.
+fn split_of(csv: &str) -> (zo_sim::data::dataset::Dataset, zo_host::data::Prepared) {
+    let ds = load_file(Path::new(csv), &FileOptions::default())
+        .unwrap()
+        .into_dataset()
+        .unwrap();
+    let prepared = prepare_split(&ds, 64, 0.3, 1).unwrap();
+    (ds, prepared)
+}
+
 fn json_of(path: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
@@ -96,12 +106,8 @@ fn tuned_run_equals_trial_with(estimator: Estimator, momentum: u8) {
     assert!(decay > 0);
 
     // The same rows, split and holdout through the library, trained on the model.
-    let ds = load_file(Path::new(&csv), &FileOptions::default())
-        .unwrap()
-        .into_dataset()
-        .unwrap();
+    let (ds, prepared) = split_of(&csv);
     let shape = Shape::new(64, 32, 10);
-    let prepared = prepare_split(&ds, shape.n_in, 0.3, 1).unwrap();
     let n_split = prepared.data.train_x.len();
     let (fit, val_x, _) = autotune::holdout(&prepared.data, ds.n_classes, 1);
     assert_eq!(cfg["n_train"].as_u64(), Some(fit.train_x.len() as u64));
@@ -117,6 +123,7 @@ fn tuned_run_equals_trial_with(estimator: Estimator, momentum: u8) {
         max_epochs: epochs,
         decay_every: decay,
         momentum,
+        weight_decay: cfg["weight_decay"].as_u64().unwrap() as u8,
     };
     let m = train_schedule(
         &spec,
@@ -160,4 +167,82 @@ fn fixed_flags_stay_fixed_and_tune_off_uses_defaults() {
     );
     assert_eq!(cfg["sigma"], d.sigma);
     assert_eq!(cfg["eta_shift"], d.eta_shift);
+}
+
+/// The weight decay is host-driven (the host shrinks the checkpoint's weights and writes them
+/// at each epoch's start): a run with it equals the model's schedule with it, bit for bit, and
+/// differs from the run without it.
+#[test]
+fn weight_decay_run_is_the_schedule_bit_for_bit() {
+    let dir = TempDir::new("weight-decay");
+    let csv = dir.write("rings.csv", rings_csv());
+    let run = |dir: &TempDir, wd: &str| {
+        train(
+            dir,
+            &[
+                "--dataset",
+                &csv,
+                "--tune",
+                "off",
+                "--estimator",
+                "wp",
+                "--sigma",
+                "128",
+                "--eta-shift",
+                "6",
+                "--epochs",
+                "5",
+                "--weight-decay",
+                wd,
+            ],
+        )
+    };
+    let (summary, cfg) = run(&dir, "4");
+    assert_eq!(cfg["weight_decay"], 4);
+    let (_, prepared) = split_of(&csv);
+    let shape = Shape::new(64, 32, 10);
+    let spec = TuneSpec {
+        shape,
+        estimator: Estimator::WeightPerturbation,
+        loss: LossKind::CrossEntropy,
+        batch: 1,
+        eta_mant: 1,
+        seed: 1,
+        max_epochs: 5,
+        decay_every: 0,
+        momentum: 0,
+        weight_decay: 4,
+    };
+    let setting = Setting {
+        sigma: 128,
+        eta_shift: 6,
+        out_shift: cfg["out_shift"].as_u64().unwrap() as u8,
+    };
+    let data = (&prepared.data.train_x[..], &prepared.data.train_y[..]);
+    let m = train_schedule(&spec, setting, 5, data, |_, _| {});
+    let with = summary["weights_sha256"].as_str().unwrap().to_string();
+    assert_eq!(with, weights_sha256(m.weights()));
+    let without = train_schedule(
+        &TuneSpec {
+            weight_decay: 0,
+            ..spec
+        },
+        setting,
+        5,
+        data,
+        |_, _| {},
+    );
+    assert_ne!(
+        with,
+        weights_sha256(without.weights()),
+        "the decay must change the run"
+    );
+    // And the device run without it is the schedule without it.
+    let dir = TempDir::new("weight-decay-off");
+    let (summary, cfg) = run(&dir, "0");
+    assert_eq!(cfg["weight_decay"], 0);
+    assert_eq!(
+        summary["weights_sha256"].as_str().unwrap(),
+        weights_sha256(without.weights())
+    );
 }

@@ -4,13 +4,17 @@
 //! setting and epochs trained on every training row (fit and validation) instead.
 //!
 //! `cargo run --release -p zo-sim --example tune_csv -- TRAIN.csv TEST.csv [np|wp|hybrid] [ce|mse] [SEED] [decay|flat]`
-//! (`TUNE_DEBUG=1` prints train and test accuracy after every epoch of the final training.)
+//! (`TUNE_DEBUG=1` prints train and test accuracy after every epoch of the final training.
+//! `TUNE_PROBE=K1,K2,..` also trains the winner over the whole horizon once per K and prints
+//! one JSON line each with the best validation epoch's accuracies: K in 1..=15 with the weight
+//! decay `schedule::decay_weights(K)` at each epoch's start, K = 0 without, K >= 100 scoring an
+//! exponential average of the weights over epochs with factor (K - 100) / 100 instead.)
 
 use std::path::Path;
 use zo_hdl::config::{Estimator, LossKind, Shape};
 use zo_sim::data::dataset::{load_file, FileOptions};
 use zo_sim::data::scaling::Quantizer;
-use zo_sim::data::schedule::{accuracy, quantize_rows, PreparedData};
+use zo_sim::data::schedule::{accuracy, decay_weights, quantize_rows, PreparedData};
 use zo_sim::data::tune;
 
 fn main() {
@@ -74,6 +78,7 @@ fn main() {
         seed,
         max_epochs: horizon,
         decay_every: if decay { tune::decay_every(horizon) } else { 0 },
+        weight_decay: std::env::var("TUNE_WD").map_or(0, |v| v.parse().unwrap()),
         momentum: list("TUNE_MOMENTUM").map_or(0, |v| v[0] as u8),
     };
     let t0 = std::time::Instant::now();
@@ -121,9 +126,57 @@ fn main() {
         },
     );
     let test_acc = accuracy(&mut m, &data.test_x, &data.test_y);
+    for k in list("TUNE_PROBE").unwrap_or_default() {
+        probe(
+            &spec,
+            r.best.setting,
+            k,
+            (&fx, &fy),
+            (&vx, &vy),
+            (&data.test_x, &data.test_y),
+        );
+    }
     println!(
         "{{\"train\":\"{}\",\"sigma\":{},\"eta_shift\":{},\"out_shift\":{},\"epochs\":{},\"horizon\":{},\"val\":{:.4},\"test\":{:.4},\"refit\":{:.4},\"tune_s\":{:.1}}}",
         a[0], r.best.setting.sigma, r.best.setting.eta_shift, r.best.setting.out_shift, r.best.best_epoch, horizon, r.best.val_accuracy,
         test_acc, refit_acc, tune_s
+    );
+}
+
+type Rows<'a> = (&'a [Vec<u8>], &'a [usize]);
+
+/// Trains `setting` over the whole horizon with probe `k` (see the module doc) and prints the
+/// best validation epoch's validation, test and fit accuracy.
+fn probe(spec: &tune::TuneSpec, setting: tune::Setting, k: u32, fit: Rows, val: Rows, test: Rows) {
+    let mut best = (-1.0f64, 0u32, 0.0f64, 0.0f64);
+    let mut ema: Vec<f64> = Vec::new();
+    tune::train_schedule(spec, setting, spec.max_epochs, fit, |e, m| {
+        let mut scored = m.clone();
+        if k >= 100 {
+            let a = (k - 100) as f64 / 100.0;
+            if ema.is_empty() {
+                ema = m.weights().iter().map(|&w| w as f64).collect();
+            }
+            for (v, &w) in ema.iter_mut().zip(m.weights()) {
+                *v = a * *v + (1.0 - a) * w as f64;
+            }
+            let w: Vec<i16> = ema.iter().map(|v| v.round() as i16).collect();
+            scored.set_weights(&w);
+        }
+        let va = accuracy(&mut scored, val.0, val.1);
+        if va > best.0 {
+            let te = accuracy(&mut scored, test.0, test.1);
+            best = (va, e + 1, te, accuracy(&mut scored, fit.0, fit.1));
+        }
+        if (1..100).contains(&k) {
+            // The next epoch starts from the decayed weights, as a run's does.
+            let mut w = m.weights().to_vec();
+            decay_weights(&mut w, k as u8, e + 1);
+            m.set_weights(&w);
+        }
+    });
+    println!(
+        "{{\"probe\":{k},\"val\":{:.4},\"epoch\":{},\"test\":{:.4},\"fit\":{:.4}}}",
+        best.0, best.1, best.2, best.3
     );
 }

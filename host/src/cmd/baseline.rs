@@ -139,6 +139,7 @@ fn summary(
         eta_shift: 0,
         out_shift: 0,
         momentum: 0,
+        weight_decay: 0,
         batch: 1,
         eta_decay: 0,
         tune: "off".into(),

@@ -66,6 +66,7 @@ fn defaulted(a: &TrainArgs) -> Vec<String> {
         ("eta_shift", a.eta_shift.is_some()),
         ("out_shift", a.out_shift.is_some()),
         ("momentum", a.momentum.is_some()),
+        ("weight_decay", a.weight_decay.is_some()),
         ("batch", a.batch.is_some()),
         ("epochs", a.epochs.is_some()),
         ("eta_decay", a.eta_decay.is_some()),
@@ -123,6 +124,7 @@ pub fn cmd_train(a: TrainArgs) -> Result<()> {
     );
     let batch = a.batch.unwrap_or(d.batch);
     let momentum = a.momentum.unwrap_or(0);
+    let weight_decay = a.weight_decay.unwrap_or(0);
     check_limits(&conn, estimator, batch, momentum)?;
     // Settings measured for this dataset, estimator and loss are used as they are; any other
     // run is tuned on the model.
@@ -159,6 +161,7 @@ pub fn cmd_train(a: TrainArgs) -> Result<()> {
             max_epochs,
             decay_every,
             momentum,
+            weight_decay,
         };
         let (c, r) = autotune::choose(&spec, fixed, &fit, (&val_x, &val_y));
         if !a.json {
@@ -188,6 +191,7 @@ pub fn cmd_train(a: TrainArgs) -> Result<()> {
         eta: eta_mant as f64 * 2f64.powi(4 - choice.eta_shift as i32),
         out_shift: choice.out_shift,
         momentum,
+        weight_decay,
         batch,
         epochs: choice.epochs,
         eta_decay: choice.eta_decay,
@@ -230,6 +234,7 @@ fn refuse_changes(dir: &Path, a: &TrainArgs) -> Result<()> {
         ("--eta-shift", a.eta_shift.is_some()),
         ("--out-shift", a.out_shift.is_some()),
         ("--momentum", a.momentum.is_some()),
+        ("--weight-decay", a.weight_decay.is_some()),
         ("--batch", a.batch.is_some()),
         ("--seed", a.seed.is_some()),
         ("--tune", a.tune.is_some()),

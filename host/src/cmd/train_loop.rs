@@ -142,6 +142,9 @@ fn print_header(cfg: &RunConfig) {
     if cfg.momentum > 0 {
         out += &format!(", momentum 1-2^-{}", cfg.momentum);
     }
+    if cfg.weight_decay > 0 {
+        out += &format!(", weight decay 2^-{} per epoch", cfg.weight_decay);
+    }
     outln!(
         "learning: {}, {}, sigma {}, eta {}*2^(4-{}) = {}{out}{decay}, batch {}, {} epochs, seed {}{defaults}",
         cfg.estimator,
@@ -225,6 +228,7 @@ fn hyper(cfg: &RunConfig) -> Hyper {
         seed: cfg.seed,
         out_shift: cfg.out_shift,
         momentum: cfg.momentum,
+        weight_decay: cfg.weight_decay,
     }
 }
 

@@ -7,6 +7,7 @@ use anyhow::{anyhow, bail, Result};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use zo_hdl::config::{Estimator, LossKind, Shape};
+use zo_sim::data::schedule::MAX_WEIGHT_DECAY;
 
 /// The device a run trained on.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -56,6 +57,9 @@ pub struct RunConfig {
     /// Momentum register (0: off; runs before it existed had none).
     #[serde(default)]
     pub momentum: u8,
+    /// Weight-decay shift at each epoch's start (0: off; runs before it existed had none).
+    #[serde(default)]
+    pub weight_decay: u8,
     pub batch: u16,
     pub epochs: u32,
     /// The step halves every this many epochs (0: never); runs before it existed had none.
@@ -92,6 +96,12 @@ impl RunConfig {
         }
         if self.momentum > 7 {
             bail!("momentum {} is outside 0..=7; {fix}", self.momentum);
+        }
+        if self.weight_decay > MAX_WEIGHT_DECAY {
+            bail!(
+                "weight_decay {} is outside 0..={MAX_WEIGHT_DECAY}; {fix}",
+                self.weight_decay
+            );
         }
         if self.batch == 0 {
             bail!("batch 0 is outside 1..=65535; {fix}");
@@ -167,6 +177,8 @@ pub struct Summary {
     pub eta_shift: u8,
     pub out_shift: u8,
     pub momentum: u8,
+    /// Weight-decay shift at each epoch's start (0: off).
+    pub weight_decay: u8,
     pub batch: u16,
     /// The step halves every this many epochs (0: never).
     pub eta_decay: u32,
@@ -216,6 +228,7 @@ impl Summary {
             eta_shift: cfg.eta_shift,
             out_shift: cfg.out_shift,
             momentum: cfg.momentum,
+            weight_decay: cfg.weight_decay,
             batch: cfg.batch,
             eta_decay: cfg.eta_decay,
             tune: if cfg.tune.is_some() { "auto" } else { "off" }.into(),

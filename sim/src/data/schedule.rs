@@ -2,7 +2,8 @@
 //! the link (host/src/session.rs) and on the model (the tuner, the benchmark, the examples and
 //! the tests): the split and quantisation ([`PreparedData`]), the initial weights
 //! ([`init_weights`]), the noise seed of each epoch ([`epoch_seed`]), the sample order
-//! ([`epoch_order`]) and the step decay ([`eta_shift_at`]); on the model, a run's start
+//! ([`epoch_order`]), the step decay ([`eta_shift_at`]) and the weight decay
+//! ([`decay_weights`]); on the model, a run's start
 //! ([`start_model`]) and one epoch ([`train_epoch`]); and accuracy by clean inference. A run
 //! on the model and a run on hardware with the same seed see identical inputs.
 
@@ -130,6 +131,30 @@ pub fn eta_shift_at(eta_shift: u8, decay_every: u32, epoch: u32) -> u8 {
         return eta_shift;
     }
     (eta_shift as u32 + epoch / decay_every).min(31) as u8
+}
+
+/// Largest weight-decay shift (`--weight-decay`); 0 is off.
+pub const MAX_WEIGHT_DECAY: u8 = 15;
+
+/// The weight decay: host-driven, like the step decay. Every epoch after the first starts
+/// from the previous epoch's weights shrunk toward zero by `2^-k` of themselves,
+/// `w - sign(w) * ((|w| + 2^(k-1)) >> k)` (the magnitude rounded to nearest, so it is
+/// symmetric in sign); `k = 0` leaves them. The host writes the decayed weights to the
+/// device with WRITE_WEIGHTS, so it costs no logic cells and behaves the same on every
+/// board; the checkpoint of an epoch holds its weights before the next epoch's decay.
+///
+/// Why per epoch: weight perturbation moves every weight at every sample, including weights
+/// the loss does not depend on, so they drift in a random walk that costs generalisation;
+/// a decay per epoch bounds the drift at the cost of one weight upload per epoch.
+pub fn decay_weights(weights: &mut [i16], k: u8, epoch: u32) {
+    if k == 0 || epoch == 0 {
+        return;
+    }
+    let k = k.min(MAX_WEIGHT_DECAY) as u32;
+    for w in weights.iter_mut() {
+        let step = ((w.unsigned_abs() as u32 + (1 << (k - 1))) >> k) as i16;
+        *w -= w.signum() * step;
+    }
 }
 
 /// The order in which an epoch visits the training rows: a seeded shuffle per epoch.

@@ -18,7 +18,7 @@
 //! error learn at all: the step that works scales with `1/sigma` and differs by orders of
 //! magnitude between estimators and losses, so the grid is wide rather than fine.
 
-use crate::data::schedule::{epoch_order, eta_shift_at, start_model, train_epoch};
+use crate::data::schedule::{decay_weights, epoch_order, eta_shift_at, start_model, train_epoch};
 use crate::model::Model;
 use zo_hdl::config::{Estimator, LossKind, Shape, TrainParams, DEFAULT_OUT_SHIFT};
 
@@ -53,6 +53,8 @@ pub struct TuneSpec {
     pub decay_every: u32,
     /// Momentum register (0: off).
     pub momentum: u8,
+    /// Weight-decay shift applied at each epoch's start ([`decay_weights`]; 0: off).
+    pub weight_decay: u8,
 }
 
 /// The registers a trial chooses.
@@ -140,7 +142,7 @@ pub struct TuneResult {
 }
 
 /// Trains `setting` for `epochs` on `fit` with the run's schedule from the initial weights
-/// (both step shifts decay), calling `after_epoch(e, model)` after each epoch (0-based);
+/// (both step shifts decay, and the weights with `spec.weight_decay`), calling `after_epoch(e, model)` after each epoch (0-based);
 /// returns the model.
 pub fn train_schedule(
     spec: &TuneSpec,
@@ -161,6 +163,11 @@ pub fn train_schedule(
             out_shift: eta_shift_at(setting.out_shift, spec.decay_every, e),
             momentum: spec.momentum,
         };
+        if spec.weight_decay > 0 && e > 0 {
+            let mut w = m.weights().to_vec();
+            decay_weights(&mut w, spec.weight_decay, e);
+            m.set_weights(&w);
+        }
         train_epoch(&mut m, fit, spec.seed, e);
         after_epoch(e, &mut m);
     }
