@@ -6,7 +6,8 @@
 //! `sat32`, `velocity`, `sround`, `sat16` and the rounding generator `model::lfsr::Lfsr`; the
 //! test is `sim/tests/block_step.rs`):
 //!
-//! - Step size: while `step_operands` is high, `mul_a = sat16(L+ - L-)` and
+//! - Step size (`L+`, `L-` below 2^31, as every loss of the loss unit is): while
+//!   `step_operands` is high, `mul_a = sat16(L+ - L-)` and
 //!   `mul_b = eta_mant` are the multiplier's operands (the pipeline's, one product two cycles
 //!   later on `product`); at `step_capture`, `step = G = sat16(product)`. Each of the two
 //!   clips pulses `clip` in the next cycle.
