@@ -174,7 +174,7 @@ pub struct Sequencer<const AW: usize> {
     first: Signal<Local, bool>,
     last: Signal<Local, bool>,
     draw: Signal<Local, bool>,
-    bit: Signal<Local, bool>,
+    noise_bit: Signal<Local, bool>,
     sat_event: Signal<Local, bool>,
     sat_double: Signal<Local, bool>,
     sat_inc: Signal<Local, Bits<16>>,
@@ -287,7 +287,7 @@ impl<const AW: usize> Sequencer<AW> {
             first: Default::default(),
             last: Default::default(),
             draw: Default::default(),
-            bit: Default::default(),
+            noise_bit: Default::default(),
             sat_event: Default::default(),
             sat_double: Default::default(),
             sat_inc: Default::default(),
@@ -358,16 +358,16 @@ impl<const AW: usize> Logic for Sequencer<AW> {
             }
         }
         if self.node_pert.val() & !self.first.val() {
-            self.bit.next = self.unit_sign.q.val();
+            self.noise_bit.next = self.unit_sign.q.val();
         } else {
-            self.bit.next = self.noise.lsb.val();
+            self.noise_bit.next = self.noise.lsb.val();
         }
         if self.draw.val() & self.first.val() {
             self.unit_sign.d.next = self.noise.lsb.val();
         }
         // The exact output rows move by their signed derivative: no noise sign.
         self.s0_sign.next =
-            (self.bit.val() ^ self.pass_minus_reg.q.val()) | self.s0_exact.val();
+            (self.noise_bit.val() ^ self.pass_minus_reg.q.val()) | self.s0_exact.val();
         self.noise.advance.next = self.draw.val();
         self.noise.load.next = false;
         self.noise.seed.next = self.probe.q.val();
