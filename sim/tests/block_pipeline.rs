@@ -286,7 +286,10 @@ fn pipeline_against_model(seed: u64, trials: usize, flip: bool) {
                 (it.addr, mult * operand, it.sign)
             })
             .collect();
-        assert_eq!(seen.products, want, "trial {trial} update wp {wp} hybrid {hybrid}");
+        assert_eq!(
+            seen.products, want,
+            "trial {trial} update wp {wp} hybrid {hybrid}"
+        );
     }
 }
 

@@ -10,6 +10,7 @@
 //!   accumulators, fused momentum, apply, clear); the written weight, the write strobe, the
 //!   clips, the zero updates and the accumulators (read back by apply sweeps) must follow the
 //!   model's `update_weight` / `apply_one` rules with the same rounding stream.
+//!
 //! A negative control flips one bit of one expected weight and shows the comparison fails.
 
 use rand::{Rng, SeedableRng};
@@ -232,7 +233,9 @@ fn step_size_matches_model() {
         let l_minus: u32 = if trial % 3 == 0 {
             rng.gen_range(0..1 << 31)
         } else {
-            l_plus.saturating_add(rng.gen_range(0..1000)).saturating_sub(500)
+            l_plus
+                .saturating_add(rng.gen_range(0..1000))
+                .saturating_sub(500)
         };
         let mant: u8 = rng.gen();
         let mut sat = 0;
@@ -278,8 +281,16 @@ fn weights_against_model(seed: u64, trials: usize, flip: Option<u32>) {
             h.uut.hybrid_on.next = hybrid;
             h.uut.eta_shift.next = (eta_shift as u64).to_bits();
             h.uut.out_shift.next = (out_shift as u64).to_bits();
-            let shift = if hybrid && layer { out_shift } else { eta_shift };
-            let c = if sign { product } else { product.wrapping_neg() };
+            let shift = if hybrid && layer {
+                out_shift
+            } else {
+                eta_shift
+            };
+            let c = if sign {
+                product
+            } else {
+                product.wrapping_neg()
+            };
             let (mut want, acc) =
                 expected(mode, accum[addr], c, shift, momentum, w_old, &mut round);
             if trial == 0 {
