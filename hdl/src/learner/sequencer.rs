@@ -42,6 +42,10 @@
 //! clean pass), two when `clip_weight` and `clip_logit` coincide (weight perturbation), one
 //! cycle late; `op_zero_updates` counts `zero_update`. With `AW <= 13` an operation takes fewer
 //! than 2^15 cycles (`3 * 2^13 + 4 * 254 + 45`), so the 16-bit counters never wrap.
+//!
+//! Over 600 lines by its field list and constructor (rust-hdl wants every register and
+//! intermediate named and initialised, about 250 lines); the logic is one phase machine and
+//! its S0 address generator, which share every register, so a further cut would only add ports.
 use crate::config::Shape;
 use crate::learner::lfsr::Lfsr;
 use rust_hdl::prelude::*;
