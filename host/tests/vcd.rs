@@ -86,7 +86,7 @@ fn train_on_the_rtl_board_writes_a_vcd_of_the_selected_signals_in_the_window() {
             "--vcd-to",
             &to.to_string(),
             "--vcd-signals",
-            "learner.phase,loss,loss_plus",
+            "learner.sequencer.phase,loss,loss_plus",
         ],
     );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -96,13 +96,19 @@ fn train_on_the_rtl_board_writes_a_vcd_of_the_selected_signals_in_the_window() {
     // Only the selected signals, and the key ones among them.
     for path in v.vars.keys() {
         assert!(
-            path.starts_with("learner.phase.")
+            path.starts_with("learner.sequencer.phase.")
                 || path.starts_with("learner.loss.")
-                || path == "learner.loss_plus",
+                || path == "learner.loss_plus"
+                // The sequencer's port of the same name (it keeps `L+`).
+                || path == "learner.sequencer.loss_plus",
             "{path} was not selected"
         );
     }
-    for key in ["learner.phase.q", "learner.loss.loss", "learner.loss_plus"] {
+    for key in [
+        "learner.sequencer.phase.q",
+        "learner.loss.loss",
+        "learner.loss_plus",
+    ] {
         assert!(v.vars.contains_key(key), "{key} missing");
     }
     // Values: inside the window, of declared signals, as wide as declared.
@@ -120,7 +126,7 @@ fn train_on_the_rtl_board_writes_a_vcd_of_the_selected_signals_in_the_window() {
         }
     }
     // The learner moves through its phases inside the window.
-    let phase = &v.vars["learner.phase.q"].0;
+    let phase = &v.vars["learner.sequencer.phase.q"].0;
     let phases: std::collections::BTreeSet<&str> = v
         .changes
         .iter()
@@ -136,7 +142,7 @@ fn train_on_the_rtl_board_writes_a_vcd_of_the_selected_signals_in_the_window() {
         .lines()
         .filter(|l| !l.starts_with(['[', '@', '-']))
         .collect();
-    assert!(shown.contains(&"learner.phase.q"), "{save}");
+    assert!(shown.contains(&"learner.sequencer.phase.q"), "{save}");
     for s in shown {
         let name = s.split('[').next().unwrap();
         assert!(v.vars.contains_key(name), "{s} is not in the dump");

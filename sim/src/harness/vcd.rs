@@ -41,7 +41,7 @@ pub struct VcdArgs {
     #[arg(long, value_name = "CYCLE")]
     pub vcd_to: Option<u64>,
     /// Record only the signals under these hierarchy prefixes, comma-separated (for example
-    /// `learner.phase,loss`); matched on whole names at any depth [default: all].
+    /// `learner.sequencer.phase,loss`); matched on whole names at any depth [default: all].
     #[arg(long, value_name = "PREFIXES")]
     pub vcd_signals: Option<String>,
 }
@@ -127,49 +127,47 @@ pub const KEY_SIGNALS: &[(&str, &[&str])] = &[
             "op",
             "busy",
             "done",
-            "phase.q",
-            "pass_minus.q",
-            "mode_update.q",
-            "mode_apply.q",
+            "sequencer.phase.q",
+            "sequencer.pass_minus",
+            "sequencer.mode_update",
+            "sequencer.mode_apply",
         ],
     ),
     (
         "Sweep (S0)",
-        &["layer.q", "row.q", "col.q", "addr.q", "s0_sign"],
+        &[
+            "sequencer.s0_layer",
+            "sequencer.s0_row",
+            "sequencer.s0_col",
+            "sequencer.s0_addr",
+            "sequencer.s0_sign",
+        ],
     ),
     (
         "Datapath (S1-S5)",
         &[
-            "mult_a.q",
-            "mult_b.q",
-            "product.q",
-            "acc.q",
-            "pre_act.q",
-            "h_value",
-            "z_value",
-            "s5_write_w",
-            "w_new",
+            "pipeline.mult_a.q",
+            "pipeline.mult_b.q",
+            "pipeline.product",
+            "pipeline.acc.q",
+            "pipeline.pre_act.q",
+            "pipeline.h_value",
+            "pipeline.z_value",
+            "step.w_we",
+            "step.w_wdata",
         ],
     ),
     (
         "Losses and step",
-        &[
-            "l_plus.q",
-            "l_minus.q",
-            "loss_plus",
-            "loss_minus",
-            "step.q",
-            "op_loss",
-        ],
+        &["loss_plus", "loss_minus", "step.step", "op_loss"],
     ),
     (
         "Generators",
         &[
-            "probe.q",
             "probe_seed",
-            "noise.state",
-            "rounding.state",
-            "dither",
+            "sequencer.noise.state",
+            "step.rounding.state",
+            "step.dither",
         ],
     ),
     (
@@ -467,7 +465,7 @@ mod tests {
             signals: VcdSpec::parse_signals("learner, loss"),
             ..VcdSpec::default()
         };
-        assert!(spec.selects("learner.phase.q"));
+        assert!(spec.selects("learner.sequencer.phase.q"));
         assert!(spec.selects("device.engine.learner.busy"));
         assert!(spec.selects("x.loss.state.q"));
         assert!(!spec.selects("x.loss_plus"));

@@ -103,6 +103,83 @@ pub fn activation(acc: i32) -> i32 {
     (acc >> ACC_SHIFT).clamp(0, H_MAX)
 }
 
+/// A logit from an accumulator (Q.20 -> Q7.8): `sat16(acc >> 12)`, arithmetic shift,
+/// counting a clip.
+#[inline]
+pub fn logit(acc: i32, sat: &mut u32) -> i16 {
+    sat16((acc >> ACC_SHIFT) as i64, sat)
+}
+
+/// A perturbed weight of weight perturbation: `sat16(w +- sigma)`, `+` for a drawn 1 bit
+/// (`positive`), counting a clip.
+#[inline]
+pub fn perturbed_weight(w: i16, positive: bool, sigma: u16, sat: &mut u32) -> i16 {
+    let s = if positive { 1 } else { -1 };
+    sat16(w as i64 + (s * sigma as i32) as i64, sat)
+}
+
+/// The node noise of node perturbation added to a pre-activation: `+-sigma << 8`.
+#[inline]
+pub fn node_noise(positive: bool, sigma: u16) -> i32 {
+    let s = if positive { 1 } else { -1 };
+    s * ((sigma as i32) << 8)
+}
+
+/// The operand of column `j` in the update sweep: the input `x_j` (layer 1, node
+/// perturbation; 1.0 for the bias), `h+_j + h-_j` (layer 2, node perturbation; 2.0 for the
+/// bias), 1.0 for weight perturbation. `x` holds the layer's inputs, `h_plus`/`h_minus` the
+/// hidden activations of the two probes.
+#[inline]
+pub fn update_operand(
+    node: bool,
+    layer: usize,
+    j: usize,
+    x: &[u8],
+    h_plus: &[i32],
+    h_minus: &[i32],
+) -> i32 {
+    match (node, layer) {
+        (true, 0) => x.get(j).map_or(ONE_X, |&v| input_operand(v)),
+        (true, _) => h_plus
+            .get(j)
+            .zip(h_minus.get(j))
+            .map_or(2 * ONE_X, |(p, m)| p + m),
+        _ => ONE_X,
+    }
+}
+
+/// The step size `G = sat16(sat16(L+ - L-) * eta_mant)`, counting each clip.
+#[inline]
+pub fn step_size(l_plus: u32, l_minus: u32, eta_mant: u8, sat: &mut u32) -> i16 {
+    let dl = sat16(l_plus as i64 - l_minus as i64, sat);
+    sat16(dl as i64 * eta_mant as i64, sat)
+}
+
+/// Stochastic rounding of `v >> shift` with dither `r` (the rounding generator's state; its
+/// low `shift` bits are used): `q = (|v| + r) >> shift`, the sign of `v` restored.
+#[inline]
+pub fn sround(v: i32, shift: u8, r: u32) -> i64 {
+    let shift = shift as u32;
+    let mask = ((1u64 << shift) - 1) as u32;
+    let q = ((v.unsigned_abs() as u64 + (r & mask) as u64) >> shift) as i64;
+    if v < 0 {
+        -q
+    } else {
+        q
+    }
+}
+
+/// The velocity an apply leaves in an accumulator holding `a`: `a - (a >> m)` (arithmetic
+/// shift) with momentum `m`, else 0.
+#[inline]
+pub fn velocity(a: i32, m: u8) -> i32 {
+    if m > 0 {
+        a - (a >> m)
+    } else {
+        0
+    }
+}
+
 /// The lookup tables of the loss unit.
 #[derive(Clone, Debug)]
 pub struct LossTables {
@@ -299,7 +376,7 @@ impl Model {
     fn forward(&mut self, x: &[u8], pass: Pass, noise: &mut Lfsr, which_h: bool) {
         let sh = self.shape;
         let est = self.params.estimator;
-        let sigma = self.params.sigma as i32;
+        let sigma = self.params.sigma;
         let mut sat = self.counters.saturations;
         let counting = pass != Pass::Clean;
         let draw_sign = |noise: &mut Lfsr| -> i32 {
@@ -329,14 +406,14 @@ impl Model {
                     ONE_X
                 };
                 let w = if est == Estimator::WeightPerturbation && pass != Pass::Clean {
-                    sat16(w as i64 + (draw_sign(noise) * sigma) as i64, sat_ref)
+                    perturbed_weight(w, draw_sign(noise) > 0, sigma, sat_ref)
                 } else {
                     w
                 };
                 acc += w as i32 * xj;
             }
             if est.perturbs_hidden_nodes() && pass != Pass::Clean {
-                acc += draw_sign(noise) * (sigma << 8);
+                acc += node_noise(draw_sign(noise) > 0, sigma);
             }
             *h_i = activation(acc);
         }
@@ -349,16 +426,16 @@ impl Model {
             for (j, &w) in wrow.iter().enumerate() {
                 let hj = if j < sh.n_hid { h[j] } else { ONE_X };
                 let w = if est == Estimator::WeightPerturbation && pass != Pass::Clean {
-                    sat16(w as i64 + (draw_sign(noise) * sigma) as i64, sat_ref)
+                    perturbed_weight(w, draw_sign(noise) > 0, sigma, sat_ref)
                 } else {
                     w
                 };
                 acc += w as i32 * hj;
             }
             if est == Estimator::NodePerturbation && pass != Pass::Clean {
-                acc += draw_sign(noise) * (sigma << 8);
+                acc += node_noise(draw_sign(noise) > 0, sigma);
             }
-            self.z[k] = sat16((acc >> ACC_SHIFT) as i64, sat_ref);
+            self.z[k] = logit(acc, sat_ref);
         }
         self.counters.saturations = sat;
     }
@@ -407,19 +484,12 @@ impl Model {
     /// Stochastic rounding of `c >> shift` (see the module doc), counting zero updates.
     #[inline]
     fn round_step(&mut self, c: i32, shift: u8) -> i64 {
-        let shift = shift as u32;
-        let mask = ((1u64 << shift) - 1) as u32;
-        let r = self.round.state() as u32 & mask;
+        let d = sround(c, shift, self.round.state() as u32);
         self.round.next_bit();
-        let q = ((c.unsigned_abs() as u64 + r as u64) >> shift) as i64;
-        if q == 0 {
+        if d == 0 {
             self.counters.zero_updates = self.counters.zero_updates.wrapping_add(1);
         }
-        if c < 0 {
-            -q
-        } else {
-            q
-        }
+        d
     }
 
     /// One training sample: two antithetic probes and the update (see the module doc).
@@ -445,8 +515,7 @@ impl Model {
                 self.grad[k] ^= 1 << bit;
             }
         }
-        let dl = sat16(l_plus as i64 - l_minus as i64, &mut sat);
-        let g = sat16(dl as i64 * p.eta_mant as i64, &mut sat) as i32;
+        let g = step_size(l_plus, l_minus, p.eta_mant, &mut sat) as i32;
         self.counters.saturations = sat;
 
         let node = p.estimator.perturbs_hidden_nodes();
@@ -477,15 +546,8 @@ impl Model {
                         noise.next_bit()
                     };
                     // The bias (j == fan_in) has input 1.0 (2.0 for the summed activations).
-                    let operand = match (node, layer) {
-                        (true, 0) => inputs.get(j).map_or(ONE_X, |&v| input_operand(v)),
-                        (true, _) => self
-                            .h_plus
-                            .get(j)
-                            .zip(self.h_minus.get(j))
-                            .map_or(2 * ONE_X, |(p, m)| p + m),
-                        _ => ONE_X,
-                    };
+                    let operand =
+                        update_operand(node, layer, j, inputs, &self.h_plus, &self.h_minus);
                     let prod = step * operand;
                     let c = if positive { prod } else { -prod };
                     self.update_weight(addr, c);
@@ -557,8 +619,7 @@ impl Model {
     fn apply_one(&mut self, addr: usize) {
         let a = self.accum[addr];
         self.step_weight(addr, a);
-        let m = self.params.momentum;
-        self.accum[addr] = if m > 0 { a - (a >> m) } else { 0 };
+        self.accum[addr] = velocity(a, self.params.momentum);
     }
 
     /// Apply the accumulated batch now (the `Apply` op); nothing happens when it is empty.
