@@ -19,76 +19,15 @@
 //! `i * (n_in + 1)` of the sample buffer (label, then features); slot `capacity` is reserved for
 //! INFER.
 use crate::config::{Op, Shape, DEFAULT_OUT_SHIFT};
+pub use crate::engine::identity::{identity, ControllerInfo};
+use crate::engine::identity::{identity_bytes, IdentityRom};
+use crate::engine::request_check::RequestCheck;
 use crate::engine::status_file::StatusFile;
-use crate::formats::{IN_FRAC, W_FRAC, Z_FRAC};
 use crate::learner::Learner;
 use crate::link::frame_rx::FrameRx;
 use crate::link::frame_tx::FrameTx;
 use crate::mem::single_port_ram::SinglePortRam;
 use rust_hdl::prelude::*;
-use zo_proto::{Identity, MAX_PAYLOAD, PROTOCOL_VERSION};
-
-/// What a device reports in IDENTIFY besides the shape (used by the RTL engine and by the
-/// reference device alike). The default describes the model-backed virtual board
-/// (`virtual-model`, build 1; docs/PROTOCOL.md 4.1).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ControllerInfo {
-    pub name: String,
-    pub clock_hz: u32,
-    pub baud: u32,
-    pub build_id: u32,
-    pub sample_capacity: u16,
-    /// Whether the learner has its mini-batch accumulators (one 32-bit word per weight);
-    /// builds without them take batch 1 only (IDENTIFY `limits`, docs/PROTOCOL.md 4.1).
-    pub batch_accumulators: bool,
-    /// Whether the learner has the hybrid estimator's exact output layer (the loss unit's
-    /// derivative sweep); builds without it take estimators 0 and 1 only (IDENTIFY `limits`).
-    pub exact_output: bool,
-}
-
-impl Default for ControllerInfo {
-    fn default() -> Self {
-        Self {
-            name: "virtual-model".into(),
-            clock_hz: 12_000_000,
-            baud: 1_000_000,
-            build_id: 1,
-            sample_capacity: 2048,
-            batch_accumulators: true,
-            exact_output: true,
-        }
-    }
-}
-
-/// The IDENTIFY answer of a device with `shape` and `info` (docs/PROTOCOL.md 4.1).
-pub fn identity(shape: Shape, info: &ControllerInfo) -> Identity {
-    Identity {
-        version: PROTOCOL_VERSION,
-        n_in: shape.n_in as u8,
-        n_hid: shape.n_hid as u8,
-        n_out: shape.n_out as u8,
-        n_weights: shape.n_weights() as u16,
-        sample_capacity: info.sample_capacity,
-        max_payload: MAX_PAYLOAD as u16,
-        w_frac: W_FRAC as u8,
-        x_frac: IN_FRAC as u8,
-        z_frac: Z_FRAC as u8,
-        limits: if info.batch_accumulators {
-            0
-        } else {
-            Identity::NO_BATCH
-        } | if info.exact_output {
-            0
-        } else {
-            Identity::NO_HYBRID
-        },
-        clock_hz: info.clock_hz,
-        baud: info.baud,
-        build_id: info.build_id,
-        cycles_per_sample: shape.train_cycles() as u32,
-        name: info.name.clone(),
-    }
-}
 
 #[derive(Copy, Clone, Debug, PartialEq, LogicState)]
 enum Exec {
@@ -158,8 +97,6 @@ pub struct Controller<const AW: usize, const SA: usize> {
     n_in: Constant<Bits<16>>,
     n_out: Constant<Bits<16>>,
     record: Constant<Bits<16>>,
-    n_weights: Constant<Bits<16>>,
-    capacity: Constant<Bits<16>>,
     inline_base: Constant<Bits<SA>>,
     last_sample_byte: Constant<Bits<SA>>,
     id_len: Constant<Bits<16>>,
@@ -168,15 +105,14 @@ pub struct Controller<const AW: usize, const SA: usize> {
     op_infer: Constant<Bits<2>>,
     op_apply: Constant<Bits<2>>,
     op_clear: Constant<Bits<2>>,
-    batch_limited: Constant<bool>,
-    hybrid_limited: Constant<bool>,
     reset_out_shift: Constant<Bits<5>>,
 
     rx: FrameRx,
     tx: FrameTx,
     learner: Learner<AW>,
     samples: SinglePortRam<Bits<8>, SA>,
-    id_rom: SyncROM<Bits<8>, 8>,
+    id_rom: IdentityRom,
+    checks: RequestCheck,
 
     exec: DFF<Exec>,
     after_header: DFF<Exec>,
@@ -203,10 +139,8 @@ pub struct Controller<const AW: usize, const SA: usize> {
     words_are_logits: DFF<bool>,
     frame_pending: DFF<bool>,
     field_bad: DFF<bool>,
-    // Range checks and job-loop ends, registered a cycle before they are used: the request
-    // fields hold from Idle through Dispatch, a job's counters from one sample to the next.
-    over_weights: DFF<bool>,
-    over_capacity: DFF<bool>,
+    // Job-loop ends, registered a cycle before they are used: a job's counters hold from one
+    // sample to the next.
     last_sample: DFF<bool>,
     last_epoch: DFF<bool>,
     /// TRAIN / EVALUATE accepted in the previous cycle (Dispatch decides, the job starts a
@@ -250,15 +184,6 @@ pub struct Controller<const AW: usize, const SA: usize> {
     p45: Signal<Local, Bits<16>>,
     p67: Signal<Local, Bits<16>>,
     seed_word: Signal<Local, Bits<32>>,
-    len_minus4: Signal<Local, Bits<16>>,
-    len32: Signal<Local, Bits<32>>,
-    load_bytes: Signal<Local, Bits<32>>,
-    write_len: Signal<Local, Bits<16>>,
-    range_end: Signal<Local, Bits<17>>,
-    start_wide: Signal<Local, Bits<17>>,
-    count_wide: Signal<Local, Bits<17>>,
-    weights_wide: Signal<Local, Bits<17>>,
-    capacity_wide: Signal<Local, Bits<17>>,
     base_product: Signal<Local, Bits<32>>,
     emit: Signal<Local, bool>,
     emit_crc: Signal<Local, bool>,
@@ -293,10 +218,6 @@ pub struct Controller<const AW: usize, const SA: usize> {
     start_job: Signal<Local, bool>,
 }
 
-fn identity_bytes(shape: Shape, info: &ControllerInfo) -> Vec<u8> {
-    zo_proto::Response::Identity(identity(shape, info)).encode_payload()
-}
-
 impl<const AW: usize, const SA: usize> Controller<AW, SA> {
     /// An engine for `shape` with `info.sample_capacity` sample slots; panics (at elaboration)
     /// when the slots do not fit `2^SA` bytes or the identity is longer than 256 bytes.
@@ -308,8 +229,7 @@ impl<const AW: usize, const SA: usize> Controller<AW, SA> {
             "{} samples of {record} bytes need {needed} bytes, more than 2^{SA}",
             info.sample_capacity
         );
-        let id = identity_bytes(shape, info);
-        assert!(id.len() <= 256, "the identity payload must fit 256 bytes");
+        let id_len = identity_bytes(shape, info).len();
         Self {
             clock: Default::default(),
             in_data: Default::default(),
@@ -323,11 +243,9 @@ impl<const AW: usize, const SA: usize> Controller<AW, SA> {
             n_in: Constant::new(shape.n_in.to_bits()),
             n_out: Constant::new(shape.n_out.to_bits()),
             record: Constant::new(record.to_bits()),
-            n_weights: Constant::new(shape.n_weights().to_bits()),
-            capacity: Constant::new((info.sample_capacity as usize).to_bits()),
             inline_base: Constant::new((info.sample_capacity as usize * record).to_bits()),
             last_sample_byte: Constant::new((needed - 1).to_bits()),
-            id_len: Constant::new(id.len().to_bits()),
+            id_len: Constant::new(id_len.to_bits()),
             infer_len: Constant::new((5 + 2 * shape.n_out).to_bits()),
             op_train: Constant::new((Op::Train as usize).to_bits()),
             op_infer: Constant::new((Op::Infer as usize).to_bits()),
@@ -336,11 +254,15 @@ impl<const AW: usize, const SA: usize> Controller<AW, SA> {
             rx: Default::default(),
             tx: Default::default(),
             learner: Learner::with_features(shape, info.batch_accumulators, info.exact_output),
-            batch_limited: Constant::new(!info.batch_accumulators),
-            hybrid_limited: Constant::new(!info.exact_output),
             reset_out_shift: Constant::new((DEFAULT_OUT_SHIFT as u64).to_bits()),
             samples: SinglePortRam::new(needed),
-            id_rom: id.into_iter().map(|b| bits::<8>(b as LiteralType)).into(),
+            id_rom: IdentityRom::new(shape, info),
+            checks: RequestCheck::new(
+                shape,
+                info.sample_capacity as usize,
+                info.batch_accumulators,
+                info.exact_output,
+            ),
             exec: Default::default(),
             after_header: Default::default(),
             resp_kind: Default::default(),
@@ -366,8 +288,6 @@ impl<const AW: usize, const SA: usize> Controller<AW, SA> {
             words_are_logits: Default::default(),
             frame_pending: Default::default(),
             field_bad: Default::default(),
-            over_weights: Default::default(),
-            over_capacity: Default::default(),
             last_sample: Default::default(),
             last_epoch: Default::default(),
             job_starting: Default::default(),
@@ -403,15 +323,6 @@ impl<const AW: usize, const SA: usize> Controller<AW, SA> {
             p45: Default::default(),
             p67: Default::default(),
             seed_word: Default::default(),
-            len32: Default::default(),
-            load_bytes: Default::default(),
-            len_minus4: Default::default(),
-            write_len: Default::default(),
-            range_end: Default::default(),
-            start_wide: Default::default(),
-            count_wide: Default::default(),
-            weights_wide: Default::default(),
-            capacity_wide: Default::default(),
             base_product: Default::default(),
             emit: Default::default(),
             emit_crc: Default::default(),
@@ -480,8 +391,6 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
             words_are_logits,
             frame_pending,
             field_bad,
-            over_weights,
-            over_capacity,
             last_sample,
             last_epoch,
             job_starting,
@@ -575,21 +484,21 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
             | (bit_cast::<32, 8>(self.rx.p11.val()) << 16)
             | (bit_cast::<32, 8>(self.rx.p10.val()) << 8)
             | bit_cast::<32, 8>(self.rx.p9.val());
-        // LOAD_SAMPLES length check as `len - 4 == count * record` (len >= 4 is checked
-        // first), which needs no 32-bit adder.
-        self.len_minus4.next = self.rx.len.val() - 4;
-        self.len32.next = bit_cast::<32, 16>(self.len_minus4.val());
-        self.load_bytes.next = self.p23.val() * self.record.val();
-        self.write_len.next = (self.p23.val() << 1) + 4;
-        // Ranges end at most at 2^17 - 2: 17 bits hold start + count.
-        self.start_wide.next = bit_cast::<17, 16>(self.p01.val());
-        self.count_wide.next = bit_cast::<17, 16>(self.p23.val());
-        self.range_end.next = self.start_wide.val() + self.count_wide.val();
-        self.weights_wide.next = bit_cast::<17, 16>(self.n_weights.val());
-        self.capacity_wide.next = bit_cast::<17, 16>(self.capacity.val());
+        self.checks.clock.next = self.clock.val();
+        self.checks.kind.next = self.cur_kind.q.val();
+        self.checks.len.next = self.rx.len.val();
+        self.checks.p0.next = self.rx.p0.val();
+        self.checks.p1.next = self.rx.p1.val();
+        self.checks.p5.next = self.rx.p5.val();
+        self.checks.p8.next = self.rx.p8.val();
+        self.checks.p13.next = self.rx.p13.val();
+        self.checks.p14.next = self.rx.p14.val();
+        self.checks.p01.next = self.p01.val();
+        self.checks.p23.next = self.p23.val();
+        self.checks.p45.next = self.p45.val();
+        self.checks.p67.next = self.p67.val();
+        self.checks.job_active.next = self.job_active.q.val();
         self.base_product.next = self.p01.val() * self.record.val();
-        self.over_weights.d.next = self.range_end.val() > self.weights_wide.val();
-        self.over_capacity.d.next = self.range_end.val() > self.capacity_wide.val();
 
         // ---- Sample buffer ----
         self.samples.write_enable.next = false;
@@ -712,95 +621,13 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
                     self.exec.d.next = Exec::Idle;
                 }
             }
-            // Field checks of docs/PROTOCOL.md (lengths and values, in `Request::decode`'s
-            // order) for the request's type alone: checks of different types never both apply,
-            // so one short chain per type replaces one long chain (the UP5K's critical path).
-            // The first failing check is registered for Dispatch.
+            // The field verdict (request_check.rs) is registered for Dispatch: the first
+            // failing length or value check of `Request::decode`.
             Exec::Check => {
-                self.field_bad.d.next = true;
-                self.err_code.d.next = 2.into();
-                self.err_detail.d.next = 0.into();
+                self.field_bad.d.next = self.checks.field_bad.val();
+                self.err_code.d.next = self.checks.field_code.val();
+                self.err_detail.d.next = self.checks.field_detail.val();
                 self.exec.d.next = Exec::Dispatch;
-                match self.cur_kind.q.val().index() {
-                    1 => self.field_bad.d.next = self.rx.len.val() != 0,
-                    8 => self.field_bad.d.next = self.rx.len.val() != 0,
-                    9 => self.field_bad.d.next = self.rx.len.val() != 0,
-                    11 => self.field_bad.d.next = self.rx.len.val() != 0,
-                    2 => {
-                        if self.rx.len.val() == 4 {
-                            if (self.p23.val() == 0) | (self.p23.val() > 254) {
-                                self.err_code.d.next = 5.into();
-                                self.err_detail.d.next = 2.into();
-                            } else {
-                                self.field_bad.d.next = false;
-                            }
-                        }
-                    }
-                    3 => {
-                        if self.rx.len.val() >= 4 {
-                            if (self.p23.val() == 0) | (self.p23.val() > 252) {
-                                self.err_code.d.next = 5.into();
-                                self.err_detail.d.next = 2.into();
-                            } else {
-                                self.field_bad.d.next = self.rx.len.val() != self.write_len.val();
-                            }
-                        }
-                    }
-                    4 => {
-                        if self.rx.len.val() >= 4 {
-                            self.field_bad.d.next = self.len32.val() != self.load_bytes.val();
-                        }
-                    }
-                    5 => {
-                        if self.rx.len.val() == 15 {
-                            self.err_code.d.next = 5.into();
-                            if self.rx.p0.val() > 2 {
-                                self.err_detail.d.next = 0.into();
-                            } else if self.rx.p1.val() > 1 {
-                                self.err_detail.d.next = 1.into();
-                            } else if self.p23.val() > 0x7FFF {
-                                self.err_detail.d.next = 2.into();
-                            } else if self.rx.p5.val() > 31 {
-                                self.err_detail.d.next = 5.into();
-                            } else if self.p67.val() == 0 {
-                                self.err_detail.d.next = 6.into();
-                            } else if (self.rx.p8.val() & 0xFE) != 0 {
-                                self.err_detail.d.next = 8.into();
-                            } else if self.rx.p13.val() > 31 {
-                                self.err_detail.d.next = 13.into();
-                            } else if self.rx.p14.val() > 7 {
-                                self.err_detail.d.next = 14.into();
-                            } else {
-                                self.field_bad.d.next = false;
-                            }
-                        }
-                    }
-                    6 => {
-                        if self.rx.len.val() == 6 {
-                            if self.p23.val() == 0 {
-                                self.err_code.d.next = 5.into();
-                                self.err_detail.d.next = 2.into();
-                            } else if self.p45.val() == 0 {
-                                self.err_code.d.next = 5.into();
-                                self.err_detail.d.next = 4.into();
-                            } else {
-                                self.field_bad.d.next = false;
-                            }
-                        }
-                    }
-                    7 => {
-                        if self.rx.len.val() == 4 {
-                            if self.p23.val() == 0 {
-                                self.err_code.d.next = 5.into();
-                                self.err_detail.d.next = 2.into();
-                            } else {
-                                self.field_bad.d.next = false;
-                            }
-                        }
-                    }
-                    10 => self.field_bad.d.next = self.rx.len.val() != self.n_in.val() + 1,
-                    _ => self.err_code.d.next = 1.into(),
-                }
             }
             Exec::Dispatch => {
                 // Defaults: a reply with no payload, straight after the header.
@@ -815,14 +642,10 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
                 self.count.d.next = self.p23.val();
                 if self.field_bad.q.val() {
                     self.exec.d.next = Exec::Error;
-                } else if self.job_active.q.val()
-                    & !((self.cur_kind.q.val() == 1)
-                        | (self.cur_kind.q.val() == 8)
-                        | (self.cur_kind.q.val() == 9)
-                        | (self.cur_kind.q.val() == 11))
-                {
-                    self.err_code.d.next = 4.into();
-                    self.err_detail.d.next = 0.into();
+                } else if self.checks.limit_bad.val() {
+                    // BUSY or a device limit (request_check.rs).
+                    self.err_code.d.next = self.checks.limit_code.val();
+                    self.err_detail.d.next = self.checks.limit_detail.val();
                     self.exec.d.next = Exec::Error;
                 } else {
                     match self.cur_kind.q.val().index() {
@@ -831,89 +654,42 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
                             self.after_header.d.next = Exec::PayIdentity;
                         }
                         2 => {
-                            if self.over_weights.q.val() {
-                                self.err_code.d.next = 3.into();
-                                self.err_detail.d.next = self.n_weights.val();
-                                self.exec.d.next = Exec::Error;
-                            } else {
-                                self.resp_len.d.next = self.write_len.val();
-                                self.after_header.d.next = Exec::PayWeightsHead;
-                            }
+                            self.resp_len.d.next = self.checks.write_len.val();
+                            self.after_header.d.next = Exec::PayWeightsHead;
                         }
                         3 => {
-                            if self.over_weights.q.val() {
-                                self.err_code.d.next = 3.into();
-                                self.err_detail.d.next = self.n_weights.val();
-                                self.exec.d.next = Exec::Error;
-                            } else {
-                                self.exec.d.next = Exec::WriteIssueLo;
-                            }
+                            self.exec.d.next = Exec::WriteIssueLo;
                         }
                         4 => {
-                            if self.over_capacity.q.val() {
-                                self.err_code.d.next = 3.into();
-                                self.err_detail.d.next = self.capacity.val();
-                                self.exec.d.next = Exec::Error;
-                            } else {
-                                // Scan the labels first: nothing is written unless all are valid.
-                                self.src_off.d.next = 8.into();
-                                self.exec.d.next = Exec::ScanIssue;
-                            }
+                            // Scan the labels first: nothing is written unless all are valid.
+                            self.src_off.d.next = 8.into();
+                            self.exec.d.next = Exec::ScanIssue;
                         }
                         5 => {
-                            if self.batch_limited.val() & (self.p67.val() > 1) {
-                                // A build without mini-batch accumulators.
-                                self.err_code.d.next = 3.into();
-                                self.err_detail.d.next = 1.into();
-                                self.exec.d.next = Exec::Error;
-                            } else if self.batch_limited.val() & (self.rx.p14.val() != 0) {
-                                // Momentum keeps its velocity in the accumulators.
-                                self.err_code.d.next = 3.into();
-                                self.err_detail.d.next = 0.into();
-                                self.exec.d.next = Exec::Error;
-                            } else if self.hybrid_limited.val() & (self.rx.p0.val() == 2) {
-                                // A build without the exact output layer.
-                                self.err_code.d.next = 3.into();
-                                self.err_detail.d.next = 1.into();
-                                self.exec.d.next = Exec::Error;
-                            } else {
-                                self.p_wp.d.next = self.rx.p0.val() == 1;
-                                self.p_hybrid.d.next = self.rx.p0.val() == 2;
-                                self.p_out_shift.d.next = bit_cast::<5, 8>(self.rx.p13.val());
-                                self.p_momentum.d.next = bit_cast::<3, 8>(self.rx.p14.val());
-                                self.p_ce.d.next = self.rx.p1.val() == 1;
-                                self.p_sigma.d.next = self.p23.val();
-                                self.p_mant.d.next = self.rx.p4.val();
-                                self.p_shift.d.next = bit_cast::<5, 8>(self.rx.p5.val());
-                                self.p_batch.d.next = self.p67.val();
-                                if self.rx.p8.val().get_bit(0) {
-                                    self.seed_pending.d.next = true;
-                                }
+                            self.p_wp.d.next = self.rx.p0.val() == 1;
+                            self.p_hybrid.d.next = self.rx.p0.val() == 2;
+                            self.p_out_shift.d.next = bit_cast::<5, 8>(self.rx.p13.val());
+                            self.p_momentum.d.next = bit_cast::<3, 8>(self.rx.p14.val());
+                            self.p_ce.d.next = self.rx.p1.val() == 1;
+                            self.p_sigma.d.next = self.p23.val();
+                            self.p_mant.d.next = self.rx.p4.val();
+                            self.p_shift.d.next = bit_cast::<5, 8>(self.rx.p5.val());
+                            self.p_batch.d.next = self.p67.val();
+                            if self.rx.p8.val().get_bit(0) {
+                                self.seed_pending.d.next = true;
                             }
                         }
                         6 => {
-                            if self.over_capacity.q.val() {
-                                self.err_code.d.next = 3.into();
-                                self.err_detail.d.next = self.capacity.val();
-                                self.exec.d.next = Exec::Error;
-                            } else {
-                                self.start_job.next = true;
-                                self.job_eval.d.next = false;
-                                self.job_epochs.d.next = self.p45.val();
-                                self.st_state.d.next = 1.into();
-                            }
+                            self.start_job.next = true;
+                            self.job_eval.d.next = false;
+                            self.job_epochs.d.next = self.p45.val();
+                            self.st_state.d.next = 1.into();
                         }
                         7 => {
-                            if self.over_capacity.q.val() {
-                                self.err_code.d.next = 3.into();
-                                self.err_detail.d.next = self.capacity.val();
-                                self.exec.d.next = Exec::Error;
-                            } else {
-                                self.start_job.next = true;
-                                self.job_eval.d.next = true;
-                                self.job_epochs.d.next = 1.into();
-                                self.st_state.d.next = 2.into();
-                            }
+                            self.start_job.next = true;
+                            self.job_eval.d.next = true;
+                            self.job_epochs.d.next = 1.into();
+                            self.st_state.d.next = 2.into();
                         }
                         8 => {
                             self.job_stop.d.next = true;
@@ -924,17 +700,11 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
                             self.after_header.d.next = Exec::PayStatus;
                         }
                         10 => {
-                            if bit_cast::<16, 8>(self.rx.p0.val()) >= self.n_out.val() {
-                                self.err_code.d.next = 3.into();
-                                self.err_detail.d.next = self.n_out.val();
-                                self.exec.d.next = Exec::Error;
-                            } else {
-                                self.src_off.d.next = 4.into();
-                                self.dst_base.d.next = self.inline_base.val();
-                                self.copy_len.d.next = self.n_in.val() + 1;
-                                self.copy_then.d.next = Exec::InferStart;
-                                self.exec.d.next = Exec::CopyIssue;
-                            }
+                            self.src_off.d.next = 4.into();
+                            self.dst_base.d.next = self.inline_base.val();
+                            self.copy_len.d.next = self.n_in.val() + 1;
+                            self.copy_then.d.next = Exec::InferStart;
+                            self.exec.d.next = Exec::CopyIssue;
                         }
                         _ => {
                             self.job_stop.d.next = true;
@@ -1113,7 +883,7 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
                     self.idx.d.next = 0.into();
                     self.src_off.d.next = 8.into();
                     self.dst_base.d.next = bit_cast::<SA, 32>(self.base_product.val());
-                    self.copy_len.d.next = bit_cast::<16, 32>(self.load_bytes.val());
+                    self.copy_len.d.next = bit_cast::<16, 32>(self.checks.load_bytes.val());
                     self.copy_then.d.next = Exec::Header;
                     if self.count.q.val() == 0 {
                         self.exec.d.next = Exec::Header;
