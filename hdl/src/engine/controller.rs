@@ -1,11 +1,22 @@
 //! Protocol engine: executes the requests of docs/PROTOCOL.md on the learner and the sample
-//!
-//! Why one file over 600 lines: it is one rust-hdl block, and `#[hdl_gen]` turns one `update`
-//! function into one Verilog process, so its request checks, executor, response writer and job
-//! engine cannot move to other files without becoming sub-blocks with ports of their own. That
-//! split is open work of issue 11.
 //! buffer, and runs training and evaluation jobs in the background. Reference:
 //! `zo_sim::device::reference::Device`, which answers every request with the same bytes.
+//!
+//! Composition: the frame receiver and transmitter (link/), the learner, the sample buffer,
+//! and the engine's own blocks, each with its contract and block test: request checks
+//! (request_check.rs), response writer (response_writer.rs), job engine (job_engine.rs),
+//! identity ROM (identity.rs) and status file (status_file.rs). What stays here is the
+//! executor: the state machine that takes a frame, registers the checks' verdict, runs the
+//! request (weights, samples, parameters, INFER, STOP, RESET, the power-on clear) and feeds the
+//! response writer its payload bytes.
+//!
+//! Why this file is over 600 lines (about 950): the executor is one state machine whose
+//! states each drive several of the blocks above (learner host port, packet buffers, sample
+//! buffer, writer, job engine) at once; as a block of its own it would need all of those
+//! ports forwarded through it, so the lines would move, not shrink, and it has no model of
+//! its own below the whole engine (device_vs_model compares the engine with the reference
+//! device byte for byte). Splitting it (e.g. the payload formatting of IDENTIFY, STATUS,
+//! READ_WEIGHTS, INFER and ERROR) is open work of issue 11.
 //!
 //! Contract (clock `clock`): received bytes arrive on `in_data` / `in_valid` (from a UART
 //! receiver); response bytes leave on `tx_data` / `tx_send` while `tx_ready` (to a UART
@@ -282,8 +293,6 @@ impl<const AW: usize, const SA: usize> Controller<AW, SA> {
     }
 }
 
-// Each arm of the check chains is one check, kept apart in the documented order.
-#[allow(clippy::if_same_then_else)]
 impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
     #[hdl_gen]
     fn update(&mut self) {
