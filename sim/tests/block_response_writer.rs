@@ -56,7 +56,7 @@ impl Harness {
         u.clear.next = i.clear;
         u.header.next = i.header;
         u.emit.next = i.emit;
-        u.byte.next = (i.byte as u64).to_bits();
+        u.payload_byte.next = (i.byte as u64).to_bits();
         u.crc_hi.next = i.crc_hi;
         u.crc_lo.next = i.crc_lo;
         u.save.next = i.save;

@@ -891,7 +891,7 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
 
         // Response writer: its writes go to the packet buffer.
         self.writer.emit.next = self.emit.val();
-        self.writer.byte.next = self.emit_byte.val();
+        self.writer.payload_byte.next = self.emit_byte.val();
         self.tx.we.next = self.writer.we.val();
         self.tx.waddr.next = self.writer.waddr.val();
         self.tx.wdata.next = self.writer.wdata.val();

@@ -8,7 +8,8 @@
 //! - `clear`: a new packet: position 0, CRC restarted.
 //! - `header`: writes header byte `k` at position `k` (`k` = 0..=3: `kind`, `seq`, `len` low,
 //!   `len` high; `kind`, `seq` and `len` are inputs held while the header is written).
-//! - `emit`: writes `byte` (a payload byte).
+//! - `emit`: writes `payload_byte` (not named `byte`: a SystemVerilog keyword, which Verilator
+//!   and iverilog reject in the generated Verilog).
 //! - `crc_hi`, `crc_lo`: writes the CRC's high, then low byte; the CRC covers every byte
 //!   written by `header` and `emit` since `clear`, and reads it one clock after the last one.
 //! - `save`: the current length becomes the stored response's length.
@@ -31,7 +32,7 @@ pub struct ResponseWriter {
     pub seq: Signal<In, Bits<8>>,
     pub len: Signal<In, Bits<16>>,
     pub emit: Signal<In, bool>,
-    pub byte: Signal<In, Bits<8>>,
+    pub payload_byte: Signal<In, Bits<8>>,
     pub crc_hi: Signal<In, bool>,
     pub crc_lo: Signal<In, bool>,
     pub save: Signal<In, bool>,
@@ -58,7 +59,7 @@ impl Logic for ResponseWriter {
         self.upper_len.next = self.len.val() >> 8;
         self.upper_crc.next = self.crc.crc.val() >> 8;
         // Byte selects are multiplexers on the command and the position's low bits.
-        self.wdata.next = self.byte.val();
+        self.wdata.next = self.payload_byte.val();
         if self.header.val() {
             match self.position_low2.val().index() {
                 0 => self.wdata.next = self.kind.val(),
