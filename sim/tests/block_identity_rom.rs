@@ -14,7 +14,7 @@ use rand_chacha::ChaCha8Rng;
 use rust_hdl::prelude::*;
 use zo_hdl::config::Shape;
 use zo_hdl::engine::identity::{identity_bytes, IdentityRom};
-use zo_proto::{encode_frame, FrameDecoder, Identity, Packet, Response};
+use zo_proto::{Identity, Packet, Response};
 use zo_sim::device::reference::{Device, DeviceInfo};
 use zo_sim::model::Model;
 
@@ -26,13 +26,7 @@ fn device_identity(shape: Shape, info: &DeviceInfo) -> Vec<u8> {
         seq: 5,
         payload: Vec::new(),
     };
-    let wire = dev.receive(&encode_frame(&request));
-    let mut dec = FrameDecoder::new();
-    let packet = wire
-        .iter()
-        .find_map(|&b| dec.push(b))
-        .expect("one answer")
-        .expect("a good frame");
+    let packet = dev.request(&request).expect("one good answer");
     assert_eq!(packet.kind, 0x81, "IDENTIFY's answer");
     packet.payload
 }

@@ -25,7 +25,7 @@ use rust_hdl::prelude::*;
 use std::collections::BTreeSet;
 use zo_hdl::config::Shape;
 use zo_hdl::engine::request_check::RequestCheck;
-use zo_proto::{encode_frame, FrameDecoder, Packet, Response};
+use zo_proto::{encode_frame, Packet, Response};
 use zo_sim::device::reference::{Device, DeviceInfo};
 use zo_sim::model::Model;
 
@@ -54,13 +54,7 @@ fn model_verdict(shape: Shape, info: &DeviceInfo, busy: bool, kind: u8, payload:
         seq: 2,
         payload: payload.to_vec(),
     };
-    let wire = dev.receive(&encode_frame(&request));
-    let mut dec = FrameDecoder::new();
-    let packet = wire
-        .iter()
-        .find_map(|&b| dec.push(b))
-        .expect("one answer")
-        .expect("a good frame");
+    let packet = dev.request(&request).expect("one good answer");
     match Response::decode(packet.kind, &packet.payload).expect("a response") {
         Response::Error { code, detail, .. } => Some((code as u8, detail)),
         _ => None,
