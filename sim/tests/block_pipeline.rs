@@ -1,5 +1,5 @@
 //! `zo_hdl::learner::pipeline::Pipeline` driven directly through its ports with the S0 stream
-//! a sequencer issues, against the model's datapath functions (`zo_sim::model::{activation,
+//! a sequencer issues, against the model's datapath functions (`zo_sim::model::arith::{activation,
 //! logit, perturbed_weight, node_noise, update_operand}`, `formats::input_operand`).
 //!
 //! Random networks, inputs, sigma and perturbation signs; per trial a clean pass, a `+` pass
@@ -18,7 +18,7 @@ use zo_hdl::config::Shape;
 use zo_hdl::formats::{input_operand, ONE_X};
 use zo_hdl::learner::pipeline::Pipeline;
 use zo_sim::harness::testkit;
-use zo_sim::model::{activation, logit, node_noise, perturbed_weight, update_operand};
+use zo_sim::model::arith::{activation, logit, node_noise, perturbed_weight, update_operand};
 
 const AW: usize = 8;
 

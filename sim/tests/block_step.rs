@@ -1,5 +1,5 @@
 //! `zo_hdl::learner::step::StepUnit` driven directly through its ports, against the model's
-//! step and rounding functions (`zo_sim::model::{step_size, sround, sat16, sat32, velocity}`
+//! step and rounding functions (`zo_sim::model::arith::{step_size, sround, sat16, sat32, velocity}`
 //! and the rounding generator `model::lfsr::Lfsr`).
 //!
 //! - Step size: random and extreme `L+`, `L-`, `eta_mant`; the test multiplies the operands
@@ -20,8 +20,8 @@ use zo_hdl::config::Shape;
 use zo_hdl::formats::{nonzero_seed, NOISE_WIDTH, ROUND_SEED_XOR};
 use zo_hdl::learner::step::StepUnit;
 use zo_sim::harness::testkit;
+use zo_sim::model::arith::{sat16, sat32, sround, step_size, velocity};
 use zo_sim::model::lfsr::Lfsr;
-use zo_sim::model::{sat16, sat32, sround, step_size, velocity};
 
 const AW: usize = 8;
 const SHAPE: Shape = Shape {
