@@ -15,7 +15,9 @@ use std::time::{Duration, Instant};
 use zo_hdl::config::Shape;
 use zo_hdl::config::{Estimator, LossKind};
 use zo_proto::{ErrorCode, Params, Request, Sample, Status};
-use zo_sim::data::schedule::{decay_weights, epoch_order, epoch_seed, eta_shift_at, PreparedData};
+use zo_sim::data::schedule::{
+    decayed_weights, epoch_order, epoch_seed, eta_shift_at, PreparedData,
+};
 
 /// Reconnection attempts after one failure before the run gives up.
 pub const MAX_RECOVERIES: u32 = 6;
@@ -38,7 +40,7 @@ pub struct Hyper {
     pub out_shift: u8,
     /// Momentum register (0: off); needs a build with mini-batch accumulators.
     pub momentum: u8,
-    /// Weight-decay shift (0: off): `zo_sim::data::schedule::decay_weights` at each epoch's
+    /// Weight-decay shift (0: off): `zo_sim::data::schedule::decayed_weights` at each epoch's
     /// start, written to the device.
     pub weight_decay: u8,
 }
@@ -377,9 +379,7 @@ impl<'a> Trainer<'a> {
         let shown = epoch + 1;
         obs.progress(shown, 0, total);
         self.check_stop()?;
-        if self.hyper.weight_decay > 0 && epoch > 0 {
-            let mut w = weights.to_vec();
-            decay_weights(&mut w, self.hyper.weight_decay, epoch);
+        if let Some(w) = decayed_weights(weights, self.hyper.weight_decay, epoch) {
             self.conn.link().write_weights(&w)?;
         }
         let start = self.set_params(epoch)?;

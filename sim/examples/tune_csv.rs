@@ -7,14 +7,14 @@
 //! (`TUNE_DEBUG=1` prints train and test accuracy after every epoch of the final training.
 //! `TUNE_PROBE=K1,K2,..` also trains the winner over the whole horizon once per K and prints
 //! one JSON line each with the best validation epoch's accuracies: K in 1..=15 with the weight
-//! decay `schedule::decay_weights(K)` at each epoch's start, K = 0 without, K >= 100 scoring an
+//! decay `schedule::decayed_weights(K)` at each epoch's start, K = 0 without, K >= 100 scoring an
 //! exponential average of the weights over epochs with factor (K - 100) / 100 instead.)
 
 use std::path::Path;
 use zo_hdl::config::{Estimator, LossKind, Shape};
 use zo_sim::data::dataset::{load_file, FileOptions};
 use zo_sim::data::scaling::Quantizer;
-use zo_sim::data::schedule::{accuracy, decay_weights, quantize_rows, PreparedData};
+use zo_sim::data::schedule::{accuracy, decayed_weights, quantize_rows, PreparedData};
 use zo_sim::data::tune;
 
 fn main() {
@@ -151,7 +151,8 @@ fn probe(spec: &tune::TuneSpec, setting: tune::Setting, k: u32, fit: Rows, val: 
     let mut best = (-1.0f64, 0u32, 0.0f64, 0.0f64);
     let mut ema: Vec<f64> = Vec::new();
     tune::train_schedule(spec, setting, spec.max_epochs, fit, |e, m| {
-        let mut scored = m.clone();
+        // The averaged weights are scored on a copy; otherwise the model itself, as a trial does.
+        let mut averaged = None;
         if k >= 100 {
             let a = (k - 100) as f64 / 100.0;
             if ema.is_empty() {
@@ -160,19 +161,21 @@ fn probe(spec: &tune::TuneSpec, setting: tune::Setting, k: u32, fit: Rows, val: 
             for (v, &w) in ema.iter_mut().zip(m.weights()) {
                 *v = a * *v + (1.0 - a) * w as f64;
             }
-            let w: Vec<i16> = ema.iter().map(|v| v.round() as i16).collect();
-            scored.set_weights(&w);
+            let mut copy = m.clone();
+            copy.set_weights(&ema.iter().map(|v| v.round() as i16).collect::<Vec<_>>());
+            averaged = Some(copy);
         }
-        let va = accuracy(&mut scored, val.0, val.1);
+        let scored = averaged.as_mut().unwrap_or(m);
+        let va = accuracy(scored, val.0, val.1);
         if va > best.0 {
-            let te = accuracy(&mut scored, test.0, test.1);
-            best = (va, e + 1, te, accuracy(&mut scored, fit.0, fit.1));
+            let te = accuracy(scored, test.0, test.1);
+            best = (va, e + 1, te, accuracy(scored, fit.0, fit.1));
         }
         if (1..100).contains(&k) {
             // The next epoch starts from the decayed weights, as a run's does.
-            let mut w = m.weights().to_vec();
-            decay_weights(&mut w, k as u8, e + 1);
-            m.set_weights(&w);
+            if let Some(w) = decayed_weights(m.weights(), k as u8, e + 1) {
+                m.set_weights(&w);
+            }
         }
     });
     println!(

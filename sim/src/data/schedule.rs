@@ -3,7 +3,7 @@
 //! the tests): the split and quantisation ([`PreparedData`]), the initial weights
 //! ([`init_weights`]), the noise seed of each epoch ([`epoch_seed`]), the sample order
 //! ([`epoch_order`]), the step decay ([`eta_shift_at`]) and the weight decay
-//! ([`decay_weights`]); on the model, a run's start
+//! ([`decayed_weights`]); on the model, a run's start
 //! ([`start_model`]) and one epoch ([`train_epoch`]); and accuracy by clean inference. A run
 //! on the model and a run on hardware with the same seed see identical inputs.
 
@@ -146,15 +146,16 @@ pub const MAX_WEIGHT_DECAY: u8 = 15;
 /// Why per epoch: weight perturbation moves every weight at every sample, including weights
 /// the loss does not depend on, so they drift in a random walk that costs generalisation;
 /// a decay per epoch bounds the drift at the cost of one weight upload per epoch.
-pub fn decay_weights(weights: &mut [i16], k: u8, epoch: u32) {
+///
+/// Returns the weights epoch `epoch` starts from, or `None` when they are `weights` as they
+/// are (`k = 0`, or the first epoch), so that a caller writes nothing then.
+pub fn decayed_weights(weights: &[i16], k: u8, epoch: u32) -> Option<Vec<i16>> {
     if k == 0 || epoch == 0 {
-        return;
+        return None;
     }
     let k = k.min(MAX_WEIGHT_DECAY) as u32;
-    for w in weights.iter_mut() {
-        let step = ((w.unsigned_abs() as u32 + (1 << (k - 1))) >> k) as i16;
-        *w -= w.signum() * step;
-    }
+    let shrink = |w: i16| w - w.signum() * ((w.unsigned_abs() as u32 + (1 << (k - 1))) >> k) as i16;
+    Some(weights.iter().map(|&w| shrink(w)).collect())
 }
 
 /// The order in which an epoch visits the training rows: a seeded shuffle per epoch.

@@ -18,7 +18,7 @@
 //! error learn at all: the step that works scales with `1/sigma` and differs by orders of
 //! magnitude between estimators and losses, so the grid is wide rather than fine.
 
-use crate::data::schedule::{decay_weights, epoch_order, eta_shift_at, start_model, train_epoch};
+use crate::data::schedule::{decayed_weights, epoch_order, eta_shift_at, start_model, train_epoch};
 use crate::model::Model;
 use zo_hdl::config::{Estimator, LossKind, Shape, TrainParams, DEFAULT_OUT_SHIFT};
 
@@ -53,7 +53,7 @@ pub struct TuneSpec {
     pub decay_every: u32,
     /// Momentum register (0: off).
     pub momentum: u8,
-    /// Weight-decay shift applied at each epoch's start ([`decay_weights`]; 0: off).
+    /// Weight-decay shift applied at each epoch's start ([`decayed_weights`]; 0: off).
     pub weight_decay: u8,
 }
 
@@ -163,9 +163,7 @@ pub fn train_schedule(
             out_shift: eta_shift_at(setting.out_shift, spec.decay_every, e),
             momentum: spec.momentum,
         };
-        if spec.weight_decay > 0 && e > 0 {
-            let mut w = m.weights().to_vec();
-            decay_weights(&mut w, spec.weight_decay, e);
+        if let Some(w) = decayed_weights(m.weights(), spec.weight_decay, e) {
             m.set_weights(&w);
         }
         train_epoch(&mut m, fit, spec.seed, e);
