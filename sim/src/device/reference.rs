@@ -219,6 +219,14 @@ impl<B: Backend> Device<B> {
         out
     }
 
+    /// Sends `request` as one frame and decodes the answer: the first good response packet,
+    /// or `None` when the device sent none (the block tests compare against this).
+    pub fn request(&mut self, request: &Packet) -> Option<Packet> {
+        let wire = self.receive(&zo_proto::encode_frame(request));
+        let mut dec = FrameDecoder::new();
+        wire.iter().find_map(|&b| dec.push(b)).and_then(Result::ok)
+    }
+
     fn answer(&mut self, frame: Result<Packet, FrameError>) -> Vec<u8> {
         let packet = match frame {
             Ok(p) => p,
