@@ -939,13 +939,73 @@ pub const VERILATOR: Simulator = Simulator {
     simulate: |dir| Command::new(dir.join("obj_dir").join("tb")),
 };
 
+/// Longest a simulator or its compiler may run (env `ZO_SIM_TIMEOUT_S`, default 1800 s). A
+/// zero-delay loop in the design stops an event-driven simulator's clock without ending the
+/// process; this turns that hang into a failure that says so.
+fn sim_timeout() -> Duration {
+    let secs = std::env::var("ZO_SIM_TIMEOUT_S")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1800);
+    Duration::from_secs(secs)
+}
+
 fn run(cmd: &mut Command, what: &str) -> Result<()> {
-    let out = cmd.output().with_context(|| format!("cannot run {what}"))?;
-    if !out.status.success() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("cannot run {what}"))?;
+    // Drain both pipes on their own threads so a chatty tool never blocks on a full pipe.
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut text = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_end(&mut text);
+            }
+            text
+        })
+    };
+    let out = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let err = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let limit = sim_timeout();
+    let t = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        if t.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            bail!(
+                "{what} did not finish in {} s (ZO_SIM_TIMEOUT_S): if simulated time stopped, \
+                 the design has a zero-delay loop (hdl/src/engine/mod.rs, wiring rule)",
+                limit.as_secs()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let (out, err) = (
+        out.join().unwrap_or_default(),
+        err.join().unwrap_or_default(),
+    );
+    if !status.success() {
         bail!(
             "{what} failed:\n{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
+            String::from_utf8_lossy(&out),
+            String::from_utf8_lossy(&err)
         );
     }
     Ok(())

@@ -207,11 +207,8 @@ impl<const SA: usize> Logic for JobEngine<SA> {
             done_reg,
             eval_reg
         );
-        self.learner_start.next = false;
-        self.learner_op.next = 0.into();
         self.x_wide.next = bit_cast::<SA, 8>(self.x_addr.val());
         self.feature_addr.next = self.job_base.q.val() + self.x_wide.val() + 1;
-        self.sample_address.next = self.feature_addr.val();
 
         // Commands of the executor (in its order of precedence: the job's own updates below
         // come later and win).
@@ -259,7 +256,6 @@ impl<const SA: usize> Logic for JobEngine<SA> {
             Phase::Idle => {}
             Phase::Label => {
                 // The next operation waits until the file has taken this one's results.
-                self.sample_address.next = self.job_base.q.val();
                 if !self.file_busy.val() {
                     self.phase.d.next = Phase::LabelWait;
                 }
@@ -269,12 +265,6 @@ impl<const SA: usize> Logic for JobEngine<SA> {
                 self.phase.d.next = Phase::Start;
             }
             Phase::Start => {
-                self.learner_start.next = true;
-                if self.job_eval.q.val() {
-                    self.learner_op.next = self.op_infer.val();
-                } else {
-                    self.learner_op.next = self.op_train.val();
-                }
                 self.phase.d.next = Phase::Wait;
             }
             Phase::Wait => {
@@ -306,8 +296,6 @@ impl<const SA: usize> Logic for JobEngine<SA> {
             }
             Phase::Apply => {
                 if !self.file_busy.val() {
-                    self.learner_start.next = true;
-                    self.learner_op.next = self.op_apply.val();
                     self.phase.d.next = Phase::ApplyWait;
                 }
             }
@@ -326,6 +314,29 @@ impl<const SA: usize> Logic for JobEngine<SA> {
             _ => {
                 self.phase.d.next = Phase::Idle;
             }
+        }
+
+        // The learner's command and the sample buffer's address, each assigned once per
+        // evaluation (no default then override): the controller reads them in the block that
+        // drives this one's inputs, and a port that toggles while its block runs sends
+        // iverilog into a zero-delay loop between the two blocks (engine/mod.rs).
+        self.learner_start.next = (self.phase.q.val() == Phase::Start)
+            | ((self.phase.q.val() == Phase::Apply) & !self.file_busy.val());
+        if self.phase.q.val() == Phase::Start {
+            if self.job_eval.q.val() {
+                self.learner_op.next = self.op_infer.val();
+            } else {
+                self.learner_op.next = self.op_train.val();
+            }
+        } else if (self.phase.q.val() == Phase::Apply) & !self.file_busy.val() {
+            self.learner_op.next = self.op_apply.val();
+        } else {
+            self.learner_op.next = 0.into();
+        }
+        if self.phase.q.val() == Phase::Label {
+            self.sample_address.next = self.job_base.q.val();
+        } else {
+            self.sample_address.next = self.feature_addr.val();
         }
 
         // STOP and RESET end a job between samples.

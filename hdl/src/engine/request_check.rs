@@ -74,6 +74,13 @@ pub struct RequestCheck {
     count_wide: Signal<Local, Bits<17>>,
     weights_wide: Signal<Local, Bits<17>>,
     capacity_wide: Signal<Local, Bits<17>>,
+    // The verdicts before they reach their ports.
+    field_bad_v: Signal<Local, bool>,
+    field_code_v: Signal<Local, Bits<8>>,
+    field_detail_v: Signal<Local, Bits<16>>,
+    limit_bad_v: Signal<Local, bool>,
+    limit_code_v: Signal<Local, Bits<8>>,
+    limit_detail_v: Signal<Local, Bits<16>>,
 }
 
 impl RequestCheck {
@@ -134,6 +141,12 @@ impl RequestCheck {
             count_wide: Default::default(),
             weights_wide: Default::default(),
             capacity_wide: Default::default(),
+            field_bad_v: Default::default(),
+            field_code_v: Default::default(),
+            field_detail_v: Default::default(),
+            limit_bad_v: Default::default(),
+            limit_code_v: Default::default(),
+            limit_detail_v: Default::default(),
         }
     }
 }
@@ -163,156 +176,167 @@ impl Logic for RequestCheck {
         // Field verdict: the checks of the request's type alone. Checks of different types
         // never both apply, so one short chain per type replaces one long chain (the UP5K's
         // critical path).
-        self.field_bad.next = true;
-        self.field_code.next = 2.into();
-        self.field_detail.next = 0.into();
+        self.field_bad_v.next = true;
+        self.field_code_v.next = 2.into();
+        self.field_detail_v.next = 0.into();
         match self.kind.val().index() {
-            1 => self.field_bad.next = self.len.val() != 0,
-            8 => self.field_bad.next = self.len.val() != 0,
-            9 => self.field_bad.next = self.len.val() != 0,
-            11 => self.field_bad.next = self.len.val() != 0,
+            1 => self.field_bad_v.next = self.len.val() != 0,
+            8 => self.field_bad_v.next = self.len.val() != 0,
+            9 => self.field_bad_v.next = self.len.val() != 0,
+            11 => self.field_bad_v.next = self.len.val() != 0,
             2 => {
                 if self.len.val() == 4 {
                     if (self.p23.val() == 0) | (self.p23.val() > 254) {
-                        self.field_code.next = 5.into();
-                        self.field_detail.next = 2.into();
+                        self.field_code_v.next = 5.into();
+                        self.field_detail_v.next = 2.into();
                     } else {
-                        self.field_bad.next = false;
+                        self.field_bad_v.next = false;
                     }
                 }
             }
             3 => {
                 if self.len.val() >= 4 {
                     if (self.p23.val() == 0) | (self.p23.val() > 252) {
-                        self.field_code.next = 5.into();
-                        self.field_detail.next = 2.into();
+                        self.field_code_v.next = 5.into();
+                        self.field_detail_v.next = 2.into();
                     } else {
-                        self.field_bad.next = self.len.val() != self.write_len.val();
+                        self.field_bad_v.next = self.len.val() != self.write_len.val();
                     }
                 }
             }
             4 => {
                 if self.len.val() >= 4 {
-                    self.field_bad.next = self.len32.val() != self.load_bytes.val();
+                    self.field_bad_v.next = self.len32.val() != self.load_bytes.val();
                 }
             }
             5 => {
                 if self.len.val() == 15 {
-                    self.field_code.next = 5.into();
+                    self.field_code_v.next = 5.into();
                     if self.p0.val() > 2 {
-                        self.field_detail.next = 0.into();
+                        self.field_detail_v.next = 0.into();
                     } else if self.p1.val() > 1 {
-                        self.field_detail.next = 1.into();
+                        self.field_detail_v.next = 1.into();
                     } else if self.p23.val() > 0x7FFF {
-                        self.field_detail.next = 2.into();
+                        self.field_detail_v.next = 2.into();
                     } else if self.p5.val() > 31 {
-                        self.field_detail.next = 5.into();
+                        self.field_detail_v.next = 5.into();
                     } else if self.p67.val() == 0 {
-                        self.field_detail.next = 6.into();
+                        self.field_detail_v.next = 6.into();
                     } else if (self.p8.val() & 0xFE) != 0 {
-                        self.field_detail.next = 8.into();
+                        self.field_detail_v.next = 8.into();
                     } else if self.p13.val() > 31 {
-                        self.field_detail.next = 13.into();
+                        self.field_detail_v.next = 13.into();
                     } else if self.p14.val() > 7 {
-                        self.field_detail.next = 14.into();
+                        self.field_detail_v.next = 14.into();
                     } else {
-                        self.field_bad.next = false;
+                        self.field_bad_v.next = false;
                     }
                 }
             }
             6 => {
                 if self.len.val() == 6 {
                     if self.p23.val() == 0 {
-                        self.field_code.next = 5.into();
-                        self.field_detail.next = 2.into();
+                        self.field_code_v.next = 5.into();
+                        self.field_detail_v.next = 2.into();
                     } else if self.p45.val() == 0 {
-                        self.field_code.next = 5.into();
-                        self.field_detail.next = 4.into();
+                        self.field_code_v.next = 5.into();
+                        self.field_detail_v.next = 4.into();
                     } else {
-                        self.field_bad.next = false;
+                        self.field_bad_v.next = false;
                     }
                 }
             }
             7 => {
                 if self.len.val() == 4 {
                     if self.p23.val() == 0 {
-                        self.field_code.next = 5.into();
-                        self.field_detail.next = 2.into();
+                        self.field_code_v.next = 5.into();
+                        self.field_detail_v.next = 2.into();
                     } else {
-                        self.field_bad.next = false;
+                        self.field_bad_v.next = false;
                     }
                 }
             }
-            10 => self.field_bad.next = self.len.val() != self.n_in.val() + 1,
-            _ => self.field_code.next = 1.into(),
+            10 => self.field_bad_v.next = self.len.val() != self.n_in.val() + 1,
+            _ => self.field_code_v.next = 1.into(),
         }
 
         // Limit verdict: BUSY, then the limits of the request's type.
-        self.limit_bad.next = false;
-        self.limit_code.next = 3.into();
-        self.limit_detail.next = 0.into();
+        self.limit_bad_v.next = false;
+        self.limit_code_v.next = 3.into();
+        self.limit_detail_v.next = 0.into();
         if self.job_active.val()
             & !((self.kind.val() == 1)
                 | (self.kind.val() == 8)
                 | (self.kind.val() == 9)
                 | (self.kind.val() == 11))
         {
-            self.limit_bad.next = true;
-            self.limit_code.next = 4.into();
+            self.limit_bad_v.next = true;
+            self.limit_code_v.next = 4.into();
         } else {
             match self.kind.val().index() {
                 2 => {
                     if self.over_weights.q.val() {
-                        self.limit_bad.next = true;
-                        self.limit_detail.next = self.n_weights.val();
+                        self.limit_bad_v.next = true;
+                        self.limit_detail_v.next = self.n_weights.val();
                     }
                 }
                 3 => {
                     if self.over_weights.q.val() {
-                        self.limit_bad.next = true;
-                        self.limit_detail.next = self.n_weights.val();
+                        self.limit_bad_v.next = true;
+                        self.limit_detail_v.next = self.n_weights.val();
                     }
                 }
                 4 => {
                     if self.over_capacity.q.val() {
-                        self.limit_bad.next = true;
-                        self.limit_detail.next = self.capacity.val();
+                        self.limit_bad_v.next = true;
+                        self.limit_detail_v.next = self.capacity.val();
                     }
                 }
                 5 => {
                     if self.batch_limited.val() & (self.p67.val() > 1) {
                         // A build without mini-batch accumulators.
-                        self.limit_bad.next = true;
-                        self.limit_detail.next = 1.into();
+                        self.limit_bad_v.next = true;
+                        self.limit_detail_v.next = 1.into();
                     } else if self.batch_limited.val() & (self.p14.val() != 0) {
                         // Momentum keeps its velocity in the accumulators.
-                        self.limit_bad.next = true;
+                        self.limit_bad_v.next = true;
                     } else if self.hybrid_limited.val() & (self.p0.val() == 2) {
                         // A build without the exact output layer.
-                        self.limit_bad.next = true;
-                        self.limit_detail.next = 1.into();
+                        self.limit_bad_v.next = true;
+                        self.limit_detail_v.next = 1.into();
                     }
                 }
                 6 => {
                     if self.over_capacity.q.val() {
-                        self.limit_bad.next = true;
-                        self.limit_detail.next = self.capacity.val();
+                        self.limit_bad_v.next = true;
+                        self.limit_detail_v.next = self.capacity.val();
                     }
                 }
                 7 => {
                     if self.over_capacity.q.val() {
-                        self.limit_bad.next = true;
-                        self.limit_detail.next = self.capacity.val();
+                        self.limit_bad_v.next = true;
+                        self.limit_detail_v.next = self.capacity.val();
                     }
                 }
                 10 => {
                     if bit_cast::<16, 8>(self.p0.val()) >= self.n_out.val() {
-                        self.limit_bad.next = true;
-                        self.limit_detail.next = self.n_out.val();
+                        self.limit_bad_v.next = true;
+                        self.limit_detail_v.next = self.n_out.val();
                     }
                 }
                 _ => {}
             }
         }
+
+        // Each verdict is worked out in a local and reaches its port in one assignment: the
+        // controller reads these ports in the block that drives this one's inputs, and a port
+        // that toggles while its block runs sends iverilog into a zero-delay loop between the
+        // two blocks (engine/mod.rs).
+        self.field_bad.next = self.field_bad_v.val();
+        self.field_code.next = self.field_code_v.val();
+        self.field_detail.next = self.field_detail_v.val();
+        self.limit_bad.next = self.limit_bad_v.val();
+        self.limit_code.next = self.limit_code_v.val();
+        self.limit_detail.next = self.limit_detail_v.val();
     }
 }

@@ -58,21 +58,24 @@ impl Logic for ResponseWriter {
         self.position_low2.next = self.position.q.val() & 3;
         self.upper_len.next = self.len.val() >> 8;
         self.upper_crc.next = self.crc.crc.val() >> 8;
-        // Byte selects are multiplexers on the command and the position's low bits.
-        self.wdata.next = self.payload_byte.val();
-        if self.header.val() {
+        // Byte selects are multiplexers on the command and the position's low bits. Each
+        // output is assigned once per evaluation (an if/else chain, no default then
+        // override): the controller reads `wdata` in the block that drives `header`, and a
+        // port that toggles while its block runs sends iverilog into a zero-delay loop
+        // between the two blocks (engine/mod.rs).
+        if self.crc_lo.val() {
+            self.wdata.next = bit_cast::<8, 16>(self.crc.crc.val());
+        } else if self.crc_hi.val() {
+            self.wdata.next = bit_cast::<8, 16>(self.upper_crc.val());
+        } else if self.header.val() {
             match self.position_low2.val().index() {
                 0 => self.wdata.next = self.kind.val(),
                 1 => self.wdata.next = self.seq.val(),
                 2 => self.wdata.next = bit_cast::<8, 16>(self.len.val()),
                 _ => self.wdata.next = bit_cast::<8, 16>(self.upper_len.val()),
             }
-        }
-        if self.crc_hi.val() {
-            self.wdata.next = bit_cast::<8, 16>(self.upper_crc.val());
-        }
-        if self.crc_lo.val() {
-            self.wdata.next = bit_cast::<8, 16>(self.crc.crc.val());
+        } else {
+            self.wdata.next = self.payload_byte.val();
         }
         self.we.next = self.header.val() | self.emit.val() | self.crc_hi.val() | self.crc_lo.val();
         self.waddr.next = self.position.q.val();
