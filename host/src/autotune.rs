@@ -112,12 +112,14 @@ pub fn holdout(
 }
 
 /// The longest run the search considers and the step's decay period: `--epochs` and
-/// `--eta-decay` when given, else [`tune::horizon`] of the fit rows and [`tune::decay_every`].
+/// `--eta-decay` when given (the step halving [`tune::DECAYS_PER_HORIZON`] times in a fixed
+/// `--epochs`), else [`tune::horizon`] of the fit rows and [`tune::default_decay_every`].
 pub fn horizon_and_decay(fixed: &Fixed, n_fit: usize) -> (u32, u32) {
     let horizon = fixed.epochs.unwrap_or_else(|| tune::horizon(n_fit));
-    let decay = fixed
-        .eta_decay
-        .unwrap_or_else(|| tune::decay_every(horizon));
+    let decay = fixed.eta_decay.unwrap_or_else(|| match fixed.epochs {
+        Some(e) => tune::decay_every(e),
+        None => tune::default_decay_every(n_fit),
+    });
     (horizon, decay)
 }
 
