@@ -27,6 +27,7 @@ pub struct TuneReport {
     pub out_shift: u8,
     /// The best validation epoch of the winning trial: the run's epoch count.
     pub best_epoch: u32,
+    /// Its validation accuracy, averaged over [`tune::smooth_epochs`] epochs either side.
     pub val_accuracy: f64,
     /// Trials run (screen and finals; each finalist counts once).
     pub trials: usize,
@@ -41,7 +42,8 @@ impl TuneReport {
     pub fn summary(&self) -> String {
         format!(
             "tuned on the model in {:.1} s ({} trials, {} training rows, {} validation rows): \
-             sigma {}, eta_shift {}{}, best validation accuracy {:.3} at epoch {} of {}",
+             sigma {}, eta_shift {}{}, best validation accuracy {:.3} ({}-epoch mean) at epoch {} \
+             of {}",
             self.seconds,
             self.trials,
             self.n_fit,
@@ -54,6 +56,7 @@ impl TuneReport {
                 String::new()
             },
             self.val_accuracy,
+            2 * tune::smooth_epochs(self.horizon) + 1,
             self.best_epoch,
             self.horizon
         )
