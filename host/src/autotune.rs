@@ -27,6 +27,7 @@ pub struct TuneReport {
     pub out_shift: u8,
     /// The best validation epoch of the winning trial: the run's epoch count.
     pub best_epoch: u32,
+    /// Its validation accuracy, averaged over [`tune::smooth_epochs`] epochs either side.
     pub val_accuracy: f64,
     /// Trials run (screen and finals; each finalist counts once).
     pub trials: usize,
@@ -41,7 +42,8 @@ impl TuneReport {
     pub fn summary(&self) -> String {
         format!(
             "tuned on the model in {:.1} s ({} trials, {} training rows, {} validation rows): \
-             sigma {}, eta_shift {}{}, best validation accuracy {:.3} at epoch {} of {}",
+             sigma {}, eta_shift {}{}, best validation accuracy {:.3} ({}-epoch mean) at epoch {} \
+             of {}",
             self.seconds,
             self.trials,
             self.n_fit,
@@ -54,6 +56,7 @@ impl TuneReport {
                 String::new()
             },
             self.val_accuracy,
+            2 * tune::smooth_epochs(self.horizon) + 1,
             self.best_epoch,
             self.horizon
         )
@@ -112,12 +115,14 @@ pub fn holdout(
 }
 
 /// The longest run the search considers and the step's decay period: `--epochs` and
-/// `--eta-decay` when given, else [`tune::horizon`] of the fit rows and [`tune::decay_every`].
+/// `--eta-decay` when given (the step halving [`tune::DECAYS_PER_HORIZON`] times in a fixed
+/// `--epochs`), else [`tune::horizon`] of the fit rows and [`tune::default_decay_every`].
 pub fn horizon_and_decay(fixed: &Fixed, n_fit: usize) -> (u32, u32) {
     let horizon = fixed.epochs.unwrap_or_else(|| tune::horizon(n_fit));
-    let decay = fixed
-        .eta_decay
-        .unwrap_or_else(|| tune::decay_every(horizon));
+    let decay = fixed.eta_decay.unwrap_or_else(|| match fixed.epochs {
+        Some(e) => tune::decay_every(e),
+        None => tune::default_decay_every(n_fit),
+    });
     (horizon, decay)
 }
 

@@ -221,8 +221,8 @@ pub struct TrainArgs {
     /// otherwise].
     #[arg(long, value_enum, help_heading = "Learning")]
     pub tune: Option<TuneArg>,
-    /// Halve the step every N epochs (0: never) [default: tuned runs 1/4 of the tuning
-    /// horizon, digits with hybrid 75, otherwise 0].
+    /// Halve the step every N epochs (0: never) [default: tuned runs about 1/6 of the tuning
+    /// horizon (1/4 of --epochs when you fix it), digits with hybrid 75, otherwise 0].
     #[arg(long, value_name = "N", help_heading = "Learning")]
     pub eta_decay: Option<u32>,
 

@@ -1,14 +1,23 @@
-//! Design harness for the self-tuning rule: tune on a CSV pair's training rows, train the
-//! winner on the fit rows for its best validation epoch (what the device run does), report
-//! validation and test accuracy as one JSON line, with `refit`: the test accuracy of the same
-//! setting and epochs trained on every training row (fit and validation) instead.
+//! Design harness for the self-tuning rule: tune on a CSV pair's training rows (the fit rows in
+//! the file's order, as the device run trains them), then train each winner on the fit rows and
+//! report, as one JSON line, the validation and test accuracy at the winner's best validation
+//! epoch (what the device run does) under several selection rules applied to the same trials.
 //!
 //! `cargo run --release -p zo-sim --example tune_csv -- TRAIN.csv TEST.csv [np|wp|hybrid] [ce|mse] [SEED] [decay|flat]`
-//! (`TUNE_DEBUG=1` prints train and test accuracy after every epoch of the final training.
-//! `TUNE_PROBE=K1,K2,..` also trains the winner over the whole horizon once per K and prints
-//! one JSON line each with the best validation epoch's accuracies: K in 1..=15 with the weight
-//! decay `schedule::decayed_weights(K)` at each epoch's start, K = 0 without, K >= 100 scoring an
-//! exponential average of the weights over epochs with factor (K - 100) / 100 instead.)
+//!
+//! Design knobs (environment): `TUNE_SIGMAS`, `TUNE_SHIFTS`, `TUNE_OUTS` (comma lists) replace
+//! the grid's axes; `TUNE_HORIZON` (samples) the decay schedule's span; `TUNE_EXTEND=F` trains
+//! the finalists F times the span (decay period unchanged; default [`tune::EXTENSION`]); `TUNE_SMOOTH=K1,K2,..` the selection
+//! rules' half-windows ([`tune::best_of`]). Each selection rule is a key of the JSON line:
+//! `R` is the library's choice (what `zo train` runs), `H{k}` chooses within the span, `P{k}` too on the mean of the two seeds' curves, `X{k}` over the extended run, `C{k}` extends only when
+//! the horizon's winner peaks in its last tenth. `TUNE_REFIT=1` adds `refit`: the test accuracy of `R`'s setting and epochs trained on every
+//! training row (fit and validation) instead. `TUNE_WD` and `TUNE_MOMENTUM` set the weight
+//! decay and momentum. `TUNE_DEBUG=1` prints train and test accuracy after every epoch of the
+//! winners' runs. `TUNE_PROBE=K1,K2,..` also trains the winner over the whole run once per K
+//! and prints one JSON line each with the best validation epoch's accuracies: K in 1..=15 with
+//! the weight decay `schedule::decayed_weights(K)` at each epoch's start, K = 0 without,
+//! K >= 100 scoring an exponential average of the weights over epochs with factor (K - 100) / 100
+//! instead.
 
 use std::path::Path;
 use zo_hdl::config::{Estimator, LossKind, Shape};
@@ -44,7 +53,9 @@ fn main() {
     let (tx, ty) = quantize_rows(&q, &train, &all, shape.n_in);
     let test_rows: Vec<usize> = (0..test.len()).collect();
     let (sx, sy) = quantize_rows(&q, &test, &test_rows, shape.n_in);
-    let (fit, val) = tune::validation_split(&ty, train.n_classes, seed);
+    let (mut fit, val) = tune::validation_split(&ty, train.n_classes, seed);
+    // The device trains the fit rows in the file's order (host autotune::holdout).
+    fit.sort_unstable();
     let sel = |idx: &[usize]| -> (Vec<Vec<u8>>, Vec<usize>) {
         idx.iter().map(|&i| (tx[i].clone(), ty[i])).unzip()
     };
@@ -67,8 +78,16 @@ fn main() {
         Some(h) => {
             ((h[0] as usize / fx.len().max(1)) as u32).clamp(tune::MIN_EPOCHS, tune::MAX_EPOCHS)
         }
-        None => tune::horizon(fx.len()),
+        None => tune::decay_span(fx.len()),
     };
+    // TUNE_EXTEND=F: the finalists train F times the horizon (the decay period stays the
+    // horizon's), so that selection rules limited to the horizon and rules that extend it are
+    // scored on the same trials.
+    // Without it, the library's horizon ([`tune::horizon`]).
+    let (num, den) = tune::EXTENSION;
+    let extend: f64 =
+        std::env::var("TUNE_EXTEND").map_or(num as f64 / den as f64, |v| v.parse().unwrap());
+    let trained = ((horizon as f64 * extend).round() as u32).max(horizon);
     let spec = tune::TuneSpec {
         shape,
         estimator: est,
@@ -76,7 +95,7 @@ fn main() {
         batch: 1,
         eta_mant: 1,
         seed,
-        max_epochs: horizon,
+        max_epochs: trained,
         decay_every: if decay { tune::decay_every(horizon) } else { 0 },
         weight_decay: std::env::var("TUNE_WD").map_or(0, |v| v.parse().unwrap()),
         momentum: list("TUNE_MOMENTUM").map_or(0, |v| v[0] as u8),
@@ -92,40 +111,73 @@ fn main() {
     };
     let r = tune::tune(&spec, &grid, (&fx, &fy), (&vx, &vy), 2);
     let tune_s = t0.elapsed().as_secs_f64();
-    // Refit on every training row for the chosen epochs, the run's own schedule.
     let data = PreparedData {
         train_x: tx,
         train_y: ty,
         test_x: sx,
         test_y: sy,
     };
-    // Also the refit: the same setting and epochs on every training row (fit and validation).
-    let mut refit = tune::train_schedule(
-        &spec,
-        r.best.setting,
-        r.best.best_epoch,
-        (&data.train_x, &data.train_y),
-        |_, _| {},
-    );
-    let refit_acc = accuracy(&mut refit, &data.test_x, &data.test_y);
-    let mut m = tune::train_schedule(
-        &spec,
-        r.best.setting,
-        r.best.best_epoch,
-        (&fx, &fy),
-        |e, m| {
-            if std::env::var("TUNE_DEBUG").is_ok() {
-                let tr = accuracy(m, &data.train_x, &data.train_y);
+    // Selection variants on the same finals (TUNE_SMOOTH: half-windows; "H": within the
+    // horizon, "X": the whole extended run, "C": extended only when the horizon's winner
+    // peaks in its last tenth).
+    let smooths: Vec<u32> = list("TUNE_SMOOTH").unwrap_or(vec![0]);
+    // "R": the library's own choice (what `zo train` does).
+    let mut variants: Vec<(String, tune::Trial)> = vec![("R".into(), r.best)];
+    for &k in &smooths {
+        let within = tune::choose_final(&r.finals, horizon, k, false);
+        variants.push((format!("H{k}"), within));
+        variants.push((
+            format!("P{k}"),
+            tune::choose_final(&r.finals, horizon, k, true),
+        ));
+        if trained > horizon {
+            let whole = tune::choose_final(&r.finals, trained, k, false);
+            variants.push((format!("X{k}"), whole));
+            let late = within.best_epoch * 10 > horizon * 9;
+            variants.push((format!("C{k}"), if late { whole } else { within }));
+        }
+    }
+    // Each distinct winner trains once over the whole run; its test accuracy at every epoch.
+    let mut curves: Vec<(tune::Setting, Vec<f64>)> = Vec::new();
+    for (_, t) in &variants {
+        if curves.iter().all(|c| c.0 != t.setting) {
+            let mut test = Vec::new();
+            tune::train_schedule(&spec, t.setting, trained, (&fx, &fy), |e, m| {
                 let te = accuracy(m, &data.test_x, &data.test_y);
-                eprintln!(
-                    "refit epoch {} train {tr:.3} test {te:.3} sat {}",
-                    e + 1,
-                    m.counters.saturations
-                );
-            }
-        },
-    );
-    let test_acc = accuracy(&mut m, &data.test_x, &data.test_y);
+                if std::env::var("TUNE_DEBUG").is_ok() {
+                    let tr = accuracy(m, &data.train_x, &data.train_y);
+                    eprintln!("epoch {} train {tr:.3} test {te:.3}", e + 1);
+                }
+                test.push(te);
+            });
+            curves.push((t.setting, test));
+        }
+    }
+    let mut out = String::new();
+    for (name, t) in &variants {
+        let test = &curves.iter().find(|c| c.0 == t.setting).unwrap().1;
+        out += &format!(
+            ",\"{name}\":{{\"sigma\":{},\"eta_shift\":{},\"out_shift\":{},\"epochs\":{},\"val\":{:.4},\"test\":{:.4}}}",
+            t.setting.sigma,
+            t.setting.eta_shift,
+            t.setting.out_shift,
+            t.best_epoch,
+            t.val_accuracy,
+            test[t.best_epoch.max(1) as usize - 1]
+        );
+    }
+    if std::env::var("TUNE_REFIT").is_ok() {
+        // The library's winner and epochs trained on every training row (fit and validation).
+        let mut refit = tune::train_schedule(
+            &spec,
+            r.best.setting,
+            r.best.best_epoch,
+            (&data.train_x, &data.train_y),
+            |_, _| {},
+        );
+        let refit_acc = accuracy(&mut refit, &data.test_x, &data.test_y);
+        out += &format!(",\"refit\":{refit_acc:.4}");
+    }
     for k in list("TUNE_PROBE").unwrap_or_default() {
         probe(
             &spec,
@@ -137,9 +189,11 @@ fn main() {
         );
     }
     println!(
-        "{{\"train\":\"{}\",\"sigma\":{},\"eta_shift\":{},\"out_shift\":{},\"epochs\":{},\"horizon\":{},\"val\":{:.4},\"test\":{:.4},\"refit\":{:.4},\"tune_s\":{:.1}}}",
-        a[0], r.best.setting.sigma, r.best.setting.eta_shift, r.best.setting.out_shift, r.best.best_epoch, horizon, r.best.val_accuracy,
-        test_acc, refit_acc, tune_s
+        "{{\"train\":\"{}\",\"seed\":{seed},\"horizon\":{horizon},\"trained\":{trained},\"n_fit\":{},\"n_val\":{},\"tune_s\":{:.1}{out}}}",
+        a[0],
+        fx.len(),
+        vx.len(),
+        tune_s
     );
 }
 

@@ -184,7 +184,8 @@ pub struct Summary {
     pub eta_decay: u32,
     /// `auto` when the settings were tuned on the model, else `off`.
     pub tune: String,
-    /// Tuned runs: the winning trial's best validation accuracy (the run stops at that epoch).
+    /// Tuned runs: the winning trial's best validation accuracy, averaged over neighbouring
+    /// epochs (`zo_sim::data::tune::smooth_epochs`; the run stops at that epoch).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub val_accuracy: Option<f64>,
     /// Tuned runs: training rows held out as the validation slice (not in `n_train`).
