@@ -8,7 +8,7 @@
 use crate::harness::vcd::{VcdError, VcdRecorder, VcdSpec};
 use crate::model::{Counters, Inference, SampleLosses};
 use rust_hdl::prelude::*;
-use zo_hdl::config::{Estimator, LossKind, Op, Shape, TrainParams};
+use zo_hdl::config::{LossKind, Op, Shape, TrainParams};
 use zo_hdl::learner::Learner;
 
 /// The learner's scope in a waveform file.
