@@ -325,11 +325,12 @@ mod tests {
         assert_eq!(Estimator::from_u8(1), Some(Estimator::WeightPerturbation));
         assert_eq!(LossKind::from_u8(1), Some(LossKind::CrossEntropy));
         assert_eq!(Estimator::from_u8(2), Some(Estimator::Hybrid));
-        assert_eq!(Estimator::from_u8(3), None);
+        assert_eq!(Estimator::from_u8(3), Some(Estimator::WpHybrid));
+        assert_eq!(Estimator::from_u8(4), None);
         assert!("sgd"
             .parse::<Estimator>()
             .unwrap_err()
-            .contains("np or wp or hybrid"));
+            .contains("np or wp or hybrid or wp-hybrid"));
         assert_eq!("64-32-10".parse::<Shape>().unwrap(), Shape::new(64, 32, 10));
         assert!("64-32".parse::<Shape>().is_err());
     }
