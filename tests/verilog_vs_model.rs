@@ -1,10 +1,10 @@
 //! The generated Verilog of the complete device (`zo_hdl::device::ZoDevice`: UARTs, protocol
 //! engine, learner), simulated and driven only through its UART pins, answers a scripted session
 //! byte for byte like the reference device (`zo_sim::device::reference::Device` over the model): identity,
-//! weights, samples, six training jobs (both estimators, both losses, mini-batches with partial
-//! batches, two saturating runs), evaluations, inferences, BUSY and the value check before it,
-//! a replay, a NAK, STOP and RESET.
-//! iverilog runs it with one pass per job (306 training samples) on a 5-4-3 network; Verilator
+//! weights, samples, the training jobs of `xtask::cosim::build_session` (every estimator the
+//! build takes, both losses, mini-batches with partial batches, two saturating runs),
+//! evaluations, inferences, BUSY and the value check before it, a replay, a NAK, STOP and RESET.
+//! iverilog runs it with one pass per job on a 5-4-3 network; Verilator
 //! runs it longer, and also at the shapes and address widths of the board builds. Only a
 //! simulation of the Verilog catches where rust-hdl's Rust simulation and its Verilog disagree
 //! (expression widths).

@@ -150,6 +150,9 @@ pub enum Estimator {
     /// delta rule `dW2 = -eta_out (dL/dz) h` from the loss unit's own derivative (no
     /// backpropagation through the hidden layer).
     Hybrid = 2,
+    /// Weight perturbation on the hidden layer only (one sign per hidden weight and bias);
+    /// the output layer takes the exact local delta rule, as [`Estimator::Hybrid`]'s does.
+    WpHybrid = 3,
 }
 
 /// Which loss the chip evaluates (register `loss`).
@@ -163,20 +166,22 @@ pub enum LossKind {
 
 impl Estimator {
     /// Every estimator, the default first.
-    pub const ALL: [Estimator; 3] = [
+    pub const ALL: [Estimator; 4] = [
         Estimator::NodePerturbation,
         Estimator::WeightPerturbation,
         Estimator::Hybrid,
+        Estimator::WpHybrid,
     ];
     /// The names of [`Estimator::ALL`], as the command line and config files write them.
-    pub const NAMES: [&'static str; 3] = ["np", "wp", "hybrid"];
+    pub const NAMES: [&'static str; 4] = ["np", "wp", "hybrid", "wp-hybrid"];
 
-    /// `np`, `wp` or `hybrid`.
+    /// `np`, `wp`, `hybrid` or `wp-hybrid`.
     pub const fn name(self) -> &'static str {
         match self {
             Estimator::NodePerturbation => "np",
             Estimator::WeightPerturbation => "wp",
             Estimator::Hybrid => "hybrid",
+            Estimator::WpHybrid => "wp-hybrid",
         }
     }
 
@@ -187,7 +192,12 @@ impl Estimator {
 
     /// Whether the output layer learns by the exact delta rule instead of by probing.
     pub const fn exact_output(self) -> bool {
-        matches!(self, Estimator::Hybrid)
+        matches!(self, Estimator::Hybrid | Estimator::WpHybrid)
+    }
+
+    /// Whether noise goes on weights (one sign per perturbed weight) rather than on units.
+    pub const fn perturbs_weights(self) -> bool {
+        matches!(self, Estimator::WeightPerturbation | Estimator::WpHybrid)
     }
 
     /// The estimator of a register / SET_PARAMS value.
@@ -315,11 +325,12 @@ mod tests {
         assert_eq!(Estimator::from_u8(1), Some(Estimator::WeightPerturbation));
         assert_eq!(LossKind::from_u8(1), Some(LossKind::CrossEntropy));
         assert_eq!(Estimator::from_u8(2), Some(Estimator::Hybrid));
-        assert_eq!(Estimator::from_u8(3), None);
+        assert_eq!(Estimator::from_u8(3), Some(Estimator::WpHybrid));
+        assert_eq!(Estimator::from_u8(4), None);
         assert!("sgd"
             .parse::<Estimator>()
             .unwrap_err()
-            .contains("np or wp or hybrid"));
+            .contains("np or wp or hybrid or wp-hybrid"));
         assert_eq!("64-32-10".parse::<Shape>().unwrap(), Shape::new(64, 32, 10));
         assert!("64-32".parse::<Shape>().is_err());
     }

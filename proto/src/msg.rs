@@ -109,7 +109,9 @@ pub struct Sample {
 pub struct Params {
     /// 0 node perturbation ([`Params::ESTIMATOR_NP`]), 1 weight perturbation
     /// ([`Params::ESTIMATOR_WP`]), 2 hybrid: node perturbation on the hidden units and the
-    /// exact delta rule on the output layer ([`Params::ESTIMATOR_HYBRID`]).
+    /// exact delta rule on the output layer ([`Params::ESTIMATOR_HYBRID`]), 3 wp-hybrid: weight
+    /// perturbation on the hidden layer and the exact output layer
+    /// ([`Params::ESTIMATOR_WP_HYBRID`]).
     pub estimator: u8,
     /// 0 squared error ([`Params::LOSS_SQUARED`]), 1 cross-entropy
     /// ([`Params::LOSS_CROSS_ENTROPY`]).
@@ -143,6 +145,8 @@ impl Params {
     pub const ESTIMATOR_WP: u8 = 1;
     /// `estimator` value of the hybrid estimator.
     pub const ESTIMATOR_HYBRID: u8 = 2;
+    /// `estimator` value of weight perturbation with the exact output layer.
+    pub const ESTIMATOR_WP_HYBRID: u8 = 3;
     /// `loss` value of squared error.
     pub const LOSS_SQUARED: u8 = 0;
     /// `loss` value of cross-entropy.
@@ -306,12 +310,12 @@ impl Identity {
         }
     }
 
-    /// The largest estimator value the device accepts: 1 without the hybrid estimator.
+    /// The largest estimator value the device accepts: 1 without the exact output layer.
     pub fn max_estimator(&self) -> u8 {
         if self.limits & Self::NO_HYBRID != 0 {
             Params::ESTIMATOR_WP
         } else {
-            Params::ESTIMATOR_HYBRID
+            Params::ESTIMATOR_WP_HYBRID
         }
     }
 
@@ -780,7 +784,7 @@ impl Request {
     /// - the fixed part is present, else [`ProtoError::BadLength`];
     /// - field values, else [`ProtoError::BadValue`] with the field's payload offset:
     ///   `READ_WEIGHTS` count 1..=254 (offset 2), `WRITE_WEIGHTS` count 1..=252 (offset 2),
-    ///   `SET_PARAMS` estimator <= 2 (0), loss <= 1 (1), sigma <= 0x7FFF (2),
+    ///   `SET_PARAMS` estimator <= 3 (0), loss <= 1 (1), sigma <= 0x7FFF (2),
     ///   eta_shift <= 31 (5), batch >= 1 (6), flags bits 1..=7 clear (8), out_shift <= 31 (13),
     ///   momentum <= 7 (14), `TRAIN` count >= 1 (2) and epochs >= 1 (4), `EVALUATE`
     ///   count >= 1 (2);
@@ -873,8 +877,8 @@ impl Request {
                     out_shift: rd8(p, 13),
                     momentum: rd8(p, 14),
                 };
-                if params.estimator > Params::ESTIMATOR_HYBRID {
-                    return Err(bad_value(kind, 0, "estimator (must be 0, 1 or 2)"));
+                if params.estimator > Params::ESTIMATOR_WP_HYBRID {
+                    return Err(bad_value(kind, 0, "estimator (must be 0, 1, 2 or 3)"));
                 }
                 if params.loss > 1 {
                     return Err(bad_value(kind, 1, "loss (must be 0 or 1)"));

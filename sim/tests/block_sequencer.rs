@@ -154,7 +154,7 @@ fn model_sweep(
                     None => false,
                     Some(_) if exact => true,
                     Some((lfsr, minus)) => {
-                        let s = if est == Estimator::WeightPerturbation {
+                        let s = if est.perturbs_weights() {
                             lfsr.next_bit()
                         } else {
                             unit
@@ -192,11 +192,7 @@ fn sequencer_against_model(seed: u64, trials: usize, flip: bool) {
             n_hid: rng.gen_range(1..6),
             n_out: rng.gen_range(2..5),
         };
-        let est = [
-            Estimator::NodePerturbation,
-            Estimator::WeightPerturbation,
-            Estimator::Hybrid,
-        ][trial % 3];
+        let est = Estimator::ALL[trial % Estimator::ALL.len()];
         let batch: u16 = [1, 1, 2, 3][rng.gen_range(0..4)];
         let run_seed: u32 = if trial % 7 == 0 { 0 } else { rng.gen() };
         let mut h = Harness::new(shape, &mut rng);
@@ -207,8 +203,8 @@ fn sequencer_against_model(seed: u64, trials: usize, flip: bool) {
         };
         let mut model = Model::new(shape, run_seed);
         model.params = params;
-        h.uut.estimator_wp.next = est == Estimator::WeightPerturbation;
-        h.uut.hybrid.next = est == Estimator::Hybrid;
+        h.uut.estimator_wp.next = est.perturbs_weights();
+        h.uut.hybrid.next = est.exact_output();
         h.uut.batch.next = (batch as u64).to_bits();
         h.uut.seed.next = (run_seed as u64).to_bits();
         h.uut.seed_load.next = true;

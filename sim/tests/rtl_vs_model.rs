@@ -87,6 +87,8 @@ enum Fault {
     InputSign,
     /// The RTL's momentum register has its low bit flipped.
     Momentum,
+    /// The RTL runs this estimator (one of its two estimator registers flipped).
+    Estimator(Estimator),
 }
 
 /// Trains both on the same random samples; returns (saturations, cycles per sample), or the
@@ -102,6 +104,7 @@ fn run_with<const AW: usize>(case: &Case, fault: Option<Fault>) -> Result<(u32, 
         Some(Fault::Derivative(bit)) => model.grad_fault = Some((0, bit)),
         Some(Fault::OutShift) => rtl_params.out_shift ^= 1,
         Some(Fault::Momentum) => rtl_params.momentum ^= 1,
+        Some(Fault::Estimator(e)) => rtl_params.estimator = e,
         _ => {}
     }
     rtl.set_params(&rtl_params);
@@ -258,6 +261,8 @@ fn momentum_agrees() {
         (Estimator::WeightPerturbation, LossKind::SquaredError, 1, 7),
         (Estimator::Hybrid, LossKind::SquaredError, 3, 2),
         (Estimator::NodePerturbation, LossKind::CrossEntropy, 4, 5),
+        (Estimator::WpHybrid, LossKind::CrossEntropy, 1, 2),
+        (Estimator::WpHybrid, LossKind::SquaredError, 2, 4),
     ] {
         let mut p = params(estimator, loss, batch);
         p.momentum = momentum;
@@ -280,6 +285,7 @@ fn saturating_runs_agree() {
         // The derivative of a squared error clips; out_shift 0 saturates the output rows.
         (Estimator::Hybrid, LossKind::SquaredError),
         (Estimator::Hybrid, LossKind::CrossEntropy),
+        (Estimator::WpHybrid, LossKind::CrossEntropy),
     ] {
         for batch in [1, 5] {
             let mut p = params(estimator, loss, batch);
@@ -302,10 +308,10 @@ fn saturating_runs_agree() {
 }
 
 /// The schedule: a training sample (batch 1) takes `3 W + 4 n_out + 45` cycles, W weights,
-/// and `n_out + 2` more for the hybrid estimator's derivative sweep; the bound is `3 W` (three
+/// and `n_out + 2` more for a hybrid estimator's derivative sweep; the bound is `3 W` (three
 /// sweeps of one weight per cycle).
 fn formula(shape: Shape, estimator: Estimator) -> f64 {
-    let derivative = if estimator == Estimator::Hybrid {
+    let derivative = if estimator.exact_output() {
         shape.n_out + 2
     } else {
         0
@@ -396,6 +402,37 @@ fn a_flipped_bit_in_a_new_path_fails_the_comparison() {
         (Fault::OutShift, "out_shift bit 0"),
         (Fault::InputSign, "input sign bit"),
         (Fault::Momentum, "momentum bit 0"),
+    ] {
+        let e = run_with::<6>(&case, Some(fault))
+            .expect_err(&format!("a flipped {name} went unnoticed"));
+        assert!(
+            e.starts_with("sample ") && e.contains("differ"),
+            "{name}: the failure must say where and what differs: {e}"
+        );
+    }
+}
+
+/// Weight perturbation with the exact output layer: a flipped bit of the derivative or of
+/// `out_shift`, or either estimator register flipped (the RTL then runs the hybrid or plain
+/// weight perturbation), fails the comparison.
+#[test]
+fn a_flipped_bit_in_the_wp_hybrid_path_fails_the_comparison() {
+    let case = Case {
+        shape: A,
+        params: params(Estimator::WpHybrid, LossKind::CrossEntropy, 1),
+        samples: 40,
+        init_scale: 1,
+        seed: 6,
+    };
+    assert!(run_with::<6>(&case, None).is_ok(), "the clean run agrees");
+    for (fault, name) in [
+        (Fault::Derivative(0), "derivative bit 0"),
+        (Fault::OutShift, "out_shift bit 0"),
+        (Fault::Estimator(Estimator::Hybrid), "estimator_wp register"),
+        (
+            Fault::Estimator(Estimator::WeightPerturbation),
+            "hybrid register",
+        ),
     ] {
         let e = run_with::<6>(&case, Some(fault))
             .expect_err(&format!("a flipped {name} went unnoticed"));

@@ -1,8 +1,9 @@
 //! Co-simulation of a Verilog view of the device (the generated RTL, or what yosys and nextpnr
 //! made of it) driven only through its UART pins with a scripted session, compared byte for
 //! byte with the reference device (`zo_sim::device::reference::Device` over the model) configured with the
-//! same identity: identity, weights, samples, six training jobs (both estimators, both losses,
-//! mini-batches with partial batches, two saturating runs), evaluations, inferences, BUSY and
+//! same identity: identity, weights, samples, seven training jobs on the builds with mini-batch
+//! accumulators and the exact output layer, four elsewhere (every estimator the build takes,
+//! both losses, mini-batches with partial batches), two saturating runs, evaluations, inferences, BUSY and
 //! the value check that comes before it (TRAIN count 0 during a job), a replay, a NAK, STOP
 //! and RESET.
 //!
@@ -297,7 +298,7 @@ pub fn build_session(dut: &Dut, epochs: u16, reads: WeightReads) -> Session {
         high
     };
     // (estimator, loss, batch, samples per pass, momentum): 64 % 3 and 50 % 4 leave partial
-    // batches that the end of each pass applies. The hybrid estimator (2) and momentum run
+    // batches that the end of each pass applies. The hybrid estimators (2, 3) and momentum run
     // where the build has them; elsewhere their SET_PARAMS is refused, and checked as such.
     let full = dut.info.batch_accumulators && dut.info.exact_output;
     let mut jobs = vec![
@@ -307,13 +308,17 @@ pub fn build_session(dut: &Dut, epochs: u16, reads: WeightReads) -> Session {
         (1, 1, 1, PASS, 0),
     ];
     if full {
-        jobs.extend([(2, 1, 1, PASS, 2), (2, 0, 3, 50, 1)]);
+        jobs.extend([(2, 1, 1, PASS, 2), (2, 0, 3, 50, 1), (3, 1, 2, 50, 0)]);
     } else {
         let mut p = test_params(2, 1, 1, 39);
         p.momentum = 2;
         s.request(
             &Request::SetParams(p),
             "set params refused by a smaller build",
+        );
+        s.request(
+            &Request::SetParams(test_params(3, 1, 1, 38)),
+            "wp-hybrid refused by a smaller build",
         );
     }
     let mut previous = w0.clone();

@@ -580,8 +580,9 @@ impl<const AW: usize, const SA: usize> Logic for Controller<AW, SA> {
                             self.exec.d.next = Exec::ScanIssue;
                         }
                         5 => {
-                            self.p_wp.d.next = self.rx.p0.val() == 1;
-                            self.p_hybrid.d.next = self.rx.p0.val() == 2;
+                            // 0 np, 1 wp, 2 hybrid (np), 3 wp-hybrid.
+                            self.p_wp.d.next = (self.rx.p0.val() == 1) | (self.rx.p0.val() == 3);
+                            self.p_hybrid.d.next = self.rx.p0.val() >= 2;
                             self.p_out_shift.d.next = bit_cast::<5, 8>(self.rx.p13.val());
                             self.p_momentum.d.next = bit_cast::<3, 8>(self.rx.p14.val());
                             self.p_ce.d.next = self.rx.p1.val() == 1;

@@ -212,7 +212,7 @@ impl Logic for RequestCheck {
             5 => {
                 if self.len.val() == 15 {
                     self.field_code_v.next = 5.into();
-                    if self.p0.val() > 2 {
+                    if self.p0.val() > 3 {
                         self.field_detail_v.next = 0.into();
                     } else if self.p1.val() > 1 {
                         self.field_detail_v.next = 1.into();
@@ -300,8 +300,8 @@ impl Logic for RequestCheck {
                     } else if self.batch_limited.val() & (self.p14.val() != 0) {
                         // Momentum keeps its velocity in the accumulators.
                         self.limit_bad_v.next = true;
-                    } else if self.hybrid_limited.val() & (self.p0.val() == 2) {
-                        // A build without the exact output layer.
+                    } else if self.hybrid_limited.val() & (self.p0.val() >= 2) {
+                        // A build without the exact output layer (either hybrid).
                         self.limit_bad_v.next = true;
                         self.limit_detail_v.next = 1.into();
                     }

@@ -4,8 +4,9 @@
 //! every result bit for bit; formats in [`crate::formats`], layout in [`crate::config::Shape`]):
 //!
 //! Registers (inputs, held stable while `busy`): `estimator_wp` (0 node perturbation, 1 weight
-//! perturbation), `hybrid` (with `estimator_wp` low: node perturbation on the hidden units
-//! only, the exact delta rule on the output layer with step shift `out_shift`),
+//! perturbation), `hybrid` (the exact delta rule on the output layer with step shift
+//! `out_shift`, the estimator probing the hidden layer only: `Hybrid` with `estimator_wp` low,
+//! `WpHybrid` with it high),
 //! `cross_entropy` (0 squared error, 1 cross-entropy), `sigma` (Q.12), `eta_mant`,
 //! `eta_shift` (0..=31), `out_shift` (0..=31), `batch` (0 and 1 both mean "apply every
 //! sample"), `momentum` (0..=7, 0 off: an apply leaves `A - (A >> m)` in the accumulator

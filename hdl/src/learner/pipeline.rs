@@ -15,8 +15,9 @@
 //!
 //! - S1: the operand: in a forward pass `2 x` (layer 1), `h+` or `h-` by the pass (layer 2),
 //!   1.0 for the bias; in an update sweep with node perturbation `2 x`, `h+ + h-` (bias 2.0 in
-//!   layer 2, 1.0 in layer 1), 1.0 for weight perturbation. The multiplicand: the weight
-//!   (clean, apply), `sat16(w +- sigma)` (weight perturbation, noisy pass: `clip_weight`
+//!   layer 2, 1.0 in layer 1), 1.0 for weight perturbation except on a hybrid's exact output
+//!   layer (`h+ + h-`, bias 2.0). The multiplicand: the weight (clean, apply, a hybrid's
+//!   output layer), `sat16(w +- sigma)` (weight perturbation, noisy pass: `clip_weight`
 //!   pulses at S2 for each clip), `step` (update) or `g_data` (update, hybrid output layer).
 //!   `step_operands` overrides both with `step_a`, `step_b` (the step size's product).
 //! - S2: `product = a * b`, signed 16 x 16 -> 32, valid at S3 (`product`).
@@ -359,16 +360,18 @@ impl<const AW: usize> Logic for Pipeline<AW> {
         self.h_sum.next = self.hp_wide.val() + self.hm_wide.val();
         self.operand.next = self.one_x.val();
         if self.mode_update.val() {
-            if self.node_pert.val() {
-                if self.s1_layer.q.val() {
+            // Node perturbation's operands, and the summed activations of the exact output
+            // rows under either hybrid; weight perturbation's operand is 1.0.
+            if self.s1_layer.q.val() {
+                if self.node_pert.val() | self.hybrid_on.val() {
                     if self.s1_last.q.val() {
                         self.operand.next = self.two_x.val();
                     } else {
                         self.operand.next = self.h_sum.val();
                     }
-                } else if !self.s1_last.q.val() {
-                    self.operand.next = self.x_wide.val();
                 }
+            } else if self.node_pert.val() & !self.s1_last.q.val() {
+                self.operand.next = self.x_wide.val();
             }
         } else if !self.s1_last.q.val() {
             if self.s1_layer.q.val() {
@@ -401,7 +404,11 @@ impl<const AW: usize> Logic for Pipeline<AW> {
             } else {
                 self.mult_a.d.next = self.step.val();
             }
-        } else if self.estimator_wp.val() & !self.pass_clean.val() & !self.mode_apply.val() {
+        } else if self.estimator_wp.val()
+            & !self.pass_clean.val()
+            & !self.mode_apply.val()
+            & !(self.hybrid_on.val() & self.s1_layer.q.val())
+        {
             self.mult_a.d.next = self.w_perturbed.val();
             self.s2_sat.d.next = self.s1_valid.q.val() & self.w_pert_sat.val();
         } else {

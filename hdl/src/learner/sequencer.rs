@@ -21,14 +21,15 @@
 //! `s0_layer`, `s0_row`, `s0_col` say where it sits (`s0_col == fan-in` is the bias, flagged by
 //! `s0_last`; `s0_first` is column 0). A forward sweep covers one layer; update and apply
 //! sweeps cover both. `s0_sign` is the weight's perturbation sign (1 = `+sigma`): node
-//! perturbation draws one noise bit at each unit's first weight (none on the hybrid
-//! estimator's output layer, whose sign is 1), weight perturbation one per weight; the `-`
+//! perturbation draws one noise bit at each unit's first weight, weight perturbation one per
+//! weight; neither draws on a hybrid's exact output layer, whose sign is 1; the `-`
 //! pass inverts it; clean and apply sweeps draw nothing. The noise generator restarts from the
 //! probe seed at every `+`, `-` and update sweep; after the update sweep the probe seed takes
 //! the generator's state.
 //!
 //! Mode outputs (registered, stable during a sweep): `pass_minus`, `pass_clean`,
-//! `mode_update`, `mode_apply`, `clear_only`; `hybrid_on` (hybrid selected and built) and
+//! `mode_update`, `mode_apply`, `clear_only`; `hybrid_on` (an exact output layer selected,
+//! with either estimator, and built) and
 //! `batch_one` (apply every sample) are combinational from the registers.
 //!
 //! Strobes to the other pieces: `loss_start` (with `loss_grad` for the hybrid derivative);
@@ -337,7 +338,7 @@ impl<const AW: usize> Logic for Sequencer<AW> {
         self.idle.next = self.phase.q.val() == Phase::Idle;
         self.pipe_any.next = self.issuing.q.val() | self.pipe_busy.val();
         self.node_pert.next = !self.estimator_wp.val();
-        self.hybrid_sel.next = self.hybrid.val() & self.has_exact.val() & self.node_pert.val();
+        self.hybrid_sel.next = self.hybrid.val() & self.has_exact.val();
         self.batch_single.next = (self.batch.val() < 2) | !self.has_batch.val();
 
         // ---------------- S0: addresses and noise draw ----------------
@@ -358,7 +359,7 @@ impl<const AW: usize> Logic for Sequencer<AW> {
             if self.node_pert.val() {
                 self.draw.next = self.first.val() & !self.s0_exact.val();
             } else {
-                self.draw.next = true;
+                self.draw.next = !self.s0_exact.val();
             }
         }
         if self.node_pert.val() & !self.first.val() {

@@ -8,7 +8,7 @@
 use crate::harness::vcd::{VcdError, VcdRecorder, VcdSpec};
 use crate::model::{Counters, Inference, SampleLosses};
 use rust_hdl::prelude::*;
-use zo_hdl::config::{Estimator, LossKind, Op, Shape, TrainParams};
+use zo_hdl::config::{LossKind, Op, Shape, TrainParams};
 use zo_hdl::learner::Learner;
 
 /// The learner's scope in a waveform file.
@@ -84,8 +84,8 @@ impl<const AW: usize> RtlLearner<AW> {
 
     pub fn set_params(&mut self, p: &TrainParams) {
         let u = &mut self.uut;
-        u.estimator_wp.next = p.estimator == Estimator::WeightPerturbation;
-        u.hybrid.next = p.estimator == Estimator::Hybrid;
+        u.estimator_wp.next = p.estimator.perturbs_weights();
+        u.hybrid.next = p.estimator.exact_output();
         u.out_shift.next = (p.out_shift as u64).to_bits();
         u.momentum.next = (p.momentum as u64).to_bits();
         u.cross_entropy.next = p.loss == LossKind::CrossEntropy;

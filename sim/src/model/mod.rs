@@ -17,7 +17,9 @@
 //! 4. `P` becomes the generator state after the replay, so the next sample draws fresh bits.
 //!
 //! Hybrid estimator ([`Estimator::Hybrid`]): noise only on the hidden pre-activations (one bit
-//! per hidden unit; the output units draw none). After `L-` the loss unit also forms the
+//! per hidden unit; the output units draw none). [`Estimator::WpHybrid`] is the same with weight
+//! perturbation on the hidden layer (one bit per hidden weight and bias, operand 1.0 in its
+//! update; the output weights draw none and are not perturbed). After `L-` the loss unit also forms the
 //! derivative `e_k = dL/dz_k` of the `-` pass logits ([`LossTables::grad`], Q.14); the update
 //! sweep moves the hidden rows as NP does and output row `k` by `c = e_k * operand` (operand
 //! `h+_j + h-_j`, bias 2.0, no sign), rounded with `out_shift` instead of `eta_shift` (also in
@@ -300,7 +302,7 @@ impl Model {
                 } else {
                     ONE_X
                 };
-                let w = if est == Estimator::WeightPerturbation && pass != Pass::Clean {
+                let w = if est.perturbs_weights() && pass != Pass::Clean {
                     perturbed_weight(w, draw_sign(noise) > 0, sigma, sat_ref)
                 } else {
                     w
@@ -320,7 +322,8 @@ impl Model {
             let mut acc: i32 = 0;
             for (j, &w) in wrow.iter().enumerate() {
                 let hj = if j < sh.n_hid { h[j] } else { ONE_X };
-                let w = if est == Estimator::WeightPerturbation && pass != Pass::Clean {
+                // The exact output layer (hybrid estimators) is never perturbed.
+                let w = if est.perturbs_weights() && !est.exact_output() && pass != Pass::Clean {
                     perturbed_weight(w, draw_sign(noise) > 0, sigma, sat_ref)
                 } else {
                     w
@@ -441,8 +444,16 @@ impl Model {
                         noise.next_bit()
                     };
                     // The bias (j == fan_in) has input 1.0 (2.0 for the summed activations).
-                    let operand =
-                        update_operand(node, layer, j, inputs, &self.h_plus, &self.h_minus);
+                    // The exact rows take the summed activations whatever the hidden layer's
+                    // estimator.
+                    let operand = update_operand(
+                        node || exact,
+                        layer,
+                        j,
+                        inputs,
+                        &self.h_plus,
+                        &self.h_minus,
+                    );
                     let prod = step * operand;
                     let c = if positive { prod } else { -prod };
                     self.update_weight(addr, c);
