@@ -3,7 +3,7 @@
 //! report, as one JSON line, the validation and test accuracy at the winner's best validation
 //! epoch (what the device run does) under several selection rules applied to the same trials.
 //!
-//! `cargo run --release -p zo-sim --example tune_csv -- TRAIN.csv TEST.csv [np|wp|hybrid] [ce|mse] [SEED] [decay|flat]`
+//! `cargo run --release -p zo-sim --example tune_csv -- TRAIN.csv TEST.csv [np|wp|hybrid|wp-hybrid] [ce|mse] [SEED] [decay|flat]`
 //!
 //! Design knobs (environment): `TUNE_SIGMAS`, `TUNE_SHIFTS`, `TUNE_OUTS` (comma lists) replace
 //! the grid's axes; `TUNE_HORIZON` (samples) the decay schedule's span; `TUNE_EXTEND=F` trains
