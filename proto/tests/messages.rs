@@ -343,7 +343,7 @@ fn request_field_values_are_validated() {
         ),
         (kind::LOAD_SAMPLES, vec![0, 0], (BadLength, 0)),
         // SET_PARAMS fields, at their offsets.
-        (kind::SET_PARAMS, with(0, 3), (BadValue, 0)),
+        (kind::SET_PARAMS, with(0, 4), (BadValue, 0)),
         (kind::SET_PARAMS, with(1, 2), (BadValue, 1)),
         (kind::SET_PARAMS, with(3, 0x80), (BadValue, 2)),
         (kind::SET_PARAMS, with(5, 32), (BadValue, 5)),
@@ -393,6 +393,7 @@ fn request_field_values_are_validated() {
     ok(kind::SET_PARAMS, &with(5, 31));
     ok(kind::SET_PARAMS, &with(8, 0));
     ok(kind::SET_PARAMS, &with(0, 2));
+    ok(kind::SET_PARAMS, &with(0, 3));
     ok(kind::SET_PARAMS, &with(13, 31));
     ok(kind::SET_PARAMS, &with(14, 7));
     ok(kind::TRAIN, &[0xFF, 0xFF, 1, 0, 1, 0]);
