@@ -64,6 +64,23 @@ pub struct LinkStats {
     pub naks: u64,
     pub bytes_sent: u64,
     pub bytes_received: u64,
+    /// STATUS exchanges, and their wire bytes in both directions (also in `bytes_*`): a host
+    /// polls while a job runs, so this traffic overlaps the device's work and depends on the
+    /// host's polling, not on the job.
+    pub status_requests: u64,
+    pub status_bytes: u64,
+}
+
+impl LinkStats {
+    /// Wire bytes in both directions.
+    pub fn wire_bytes(&self) -> u64 {
+        self.bytes_sent + self.bytes_received
+    }
+
+    /// Wire bytes in both directions that are not STATUS polls: the traffic a run needs.
+    pub fn payload_traffic(&self) -> u64 {
+        self.wire_bytes() - self.status_bytes
+    }
 }
 
 /// A link to one device.
@@ -258,7 +275,11 @@ impl Link {
     }
 
     pub fn status(&mut self) -> Result<Status, LinkError> {
-        match self.request(&Request::Status)? {
+        let before = self.stats.wire_bytes();
+        let answer = self.request(&Request::Status);
+        self.stats.status_requests += 1;
+        self.stats.status_bytes += self.stats.wire_bytes() - before;
+        match answer? {
             Response::Status(s) => Ok(s),
             other => Err(self.unexpected("STATUS", &other)),
         }

@@ -168,8 +168,25 @@ fn a_small_sample_buffer_is_used_in_chunks_with_the_same_result() {
     let a = train_json(t.path(), &big);
     let b = train_json(t.path(), &small);
     assert_eq!(a["weights_sha256"], b["weights_sha256"]);
+    // The small buffer's training accuracy comes from the model on the read-back weights,
+    // the big one's from the device's EVALUATE.
     assert_eq!(a["train_accuracy"], b["train_accuracy"]);
     assert_eq!(a["test_accuracy"], b["test_accuracy"]);
+    // Jobs per epoch: big: train, evaluate train, evaluate test (all resident); small: 105
+    // training rows in chunks of 40 (3 jobs), no training evaluation on the device, 45 test
+    // rows in 2 chunks. The link carried more with the small buffer (samples reloaded).
+    let epoch = |run: &str| -> serde_json::Value {
+        let text = std::fs::read_to_string(t.join(run).join("epochs.jsonl")).unwrap();
+        serde_json::from_str(text.lines().last().unwrap()).unwrap()
+    };
+    let (big, small) = (epoch("big"), epoch("small"));
+    assert_eq!(big["jobs"], 3, "{big}");
+    assert_eq!(small["jobs"], 5, "{small}");
+    assert!(
+        small["link_bytes"].as_u64().unwrap() > big["link_bytes"].as_u64().unwrap(),
+        "{big}\n{small}"
+    );
+    assert!(big["status_polls"].as_u64().unwrap() >= 3, "{big}");
 }
 
 #[test]

@@ -170,7 +170,7 @@ fn engine_answers_like_the_reference_device() {
         vec![0, 0, 2, 0, 0, 1, 2, 3, 4, 5, 3, 1, 2, 3, 4, 5],
         "load: bad label",
     );
-    for (offset, value) in [(0usize, 2u8), (1, 2), (3, 0x80), (5, 32), (6, 0), (8, 2)] {
+    for (offset, value) in [(0usize, 4u8), (1, 2), (3, 0x80), (5, 32), (6, 0), (8, 2)] {
         let mut p = set_params(0, 1, 1, 1).encode_payload();
         p[offset] = value;
         if offset == 6 {
@@ -706,7 +706,7 @@ fn zero_seed_trains_as_seed_one() {
         ));
         out
     };
-    for estimator in [0, 1, 2] {
+    for estimator in [0, 1, 2, 3] {
         let one = run(estimator, 1);
         assert_eq!(run(estimator, 0), one, "estimator {estimator}: seed 0 vs 1");
         let two = run(estimator, 2);

@@ -50,6 +50,10 @@ pub struct Board {
     pub clock_hz: u32,
     /// Frequency the design runs at: the oscillator's, or an iCE40 PLL's output made from it.
     pub fabric_hz: u32,
+    /// Hard multipliers of the FPGA (UP5K: 8 SB_MAC16; HX8K: none, multipliers are built
+    /// from logic; ECP5 85F: 156 18x18): the physical limit the learner's speed is
+    /// measured against (docs/BENCHMARKS.md).
+    pub hard_multipliers: u32,
     /// How the PLL (if any) takes the oscillator.
     pub pll_input: PllInput,
     /// Serial baud of the build.
@@ -106,6 +110,7 @@ pub const ICEBREAKER: Board = Board {
     clock_hz: 12_000_000,
     // The oscillator's pin (35) feeds the PLL pad: 12 -> 24 MHz.
     fabric_hz: 24_000_000,
+    hard_multipliers: 8,
     pll_input: PllInput::Pad,
     baud: 1_000_000,
     constraints: "constraints/icebreaker.pcf",
@@ -131,6 +136,7 @@ pub const ALCHITRY_CU: Board = Board {
     synth_options: "",
     clock_hz: 100_000_000,
     fabric_hz: 25_000_000,
+    hard_multipliers: 0,
     pll_input: PllInput::Core,
     baud: 1_000_000,
     constraints: "constraints/alchitry-cu.pcf",
@@ -155,6 +161,7 @@ pub const ULX3S: Board = Board {
     synth_options: "",
     clock_hz: 25_000_000,
     fabric_hz: 25_000_000,
+    hard_multipliers: 156,
     pll_input: PllInput::Core,
     baud: 1_000_000,
     constraints: "constraints/ulx3s.lpf",

@@ -72,6 +72,9 @@ pub fn cmd_baseline(a: BaselineArgs) -> Result<()> {
             backend: "float-bp".into(),
             recoveries: 0,
             dead_units: None,
+            link_bytes: 0,
+            jobs: 0,
+            status_polls: 0,
         };
         last = Instant::now();
         if a.json {

@@ -156,6 +156,18 @@ pub struct EpochRecord {
     /// float backprop and in logs written before it existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dead_units: Option<f64>,
+    /// Wire bytes the epoch exchanged with the device in both directions, STATUS polls
+    /// excluded (`LinkStats::payload_traffic`): what a UART must carry whatever the host's
+    /// polling. 0 for float backprop and in logs written before it existed.
+    #[serde(default)]
+    pub link_bytes: u64,
+    /// TRAIN and EVALUATE jobs of the epoch: each needs at least one STATUS exchange after
+    /// it ends before the host goes on.
+    #[serde(default)]
+    pub jobs: u32,
+    /// STATUS exchanges of the epoch (polls while jobs ran; depends on the host's timing).
+    #[serde(default)]
+    pub status_polls: u64,
 }
 
 /// The summary `--json` prints last.
