@@ -4,7 +4,11 @@
     cargo build --release -p zo-host --bin zo --example export_split --example board_data
     bench/.venv/bin/python bench/speed.py --zo target/release/zo \
         --export target/release/examples/export_split \
-        --boards target/release/examples/board_data --seeds 1,2,3,4,5 --out bench/data/speed.json
+        --boards target/release/examples/board_data --seeds 1,2,3,4,5 \
+        --out docs/speed.json --doc docs/BENCHMARKS.md
+
+`--doc` replaces this benchmark's section of the file (between its markers, which
+`cargo run --release -p zo-host --example bench` keeps when it rewrites the rest).
 
 Per seed: the export example writes the rows `zo train --dataset digits --seed S` uses; the
 reference is bench/sklearn_reference.py's MLP (hidden 32, standard scaling, the better of two
@@ -151,6 +155,7 @@ def main():
     ap.add_argument("--cpu-watts", type=float, default=10.0,
                     help="power of one busy CPU core when there is no RAPL counter (assumed)")
     ap.add_argument("--out")
+    ap.add_argument("--doc", help="docs/BENCHMARKS.md: replace its bench/speed.py section")
     a = ap.parse_args()
     seeds = [int(s) for s in a.seeds.split(",")]
     data = json.loads(subprocess.run([a.boards], check=True, capture_output=True,
@@ -234,10 +239,73 @@ def main():
     out["table"] = "\n".join(lines)
     out["wall_s"] = time.time() - t_all
     if a.out:
-        with open(a.out + ".tmp", "w") as f:
-            json.dump(out, f, indent=1)
-        os.replace(a.out + ".tmp", a.out)
+        write_atomically(a.out, json.dumps(out, indent=1) + "\n")
+    if a.doc:
+        write_section(a.doc, section(out, boards, a))
     print(out["table"])
+
+
+BEGIN, END = "<!-- bench/speed.py: begin -->", "<!-- bench/speed.py: end -->"
+
+
+def write_atomically(path, text):
+    with open(path + ".tmp", "w") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(path + ".tmp", path)
+
+
+def write_section(path, text):
+    with open(path) as f:
+        doc = f.read()
+    a, b = doc.find(BEGIN), doc.find(END)
+    if a < 0 or b < a:
+        raise SystemExit(f"{path}: no {BEGIN} ... {END} section; run "
+                         "`cargo run --release -p zo-host --example bench` once to make it")
+    write_atomically(path, doc[:a] + BEGIN + "\n" + text + END + doc[b + len(END):])
+
+
+def section(out, boards, a):
+    cmd = ("cargo build --release -p zo-host --bin zo --example export_split --example board_data; "
+           "bench/.venv/bin/python " + " ".join(os.path.relpath(x) if os.path.exists(x) else x
+                                                for x in sys.argv))
+    date = time.strftime("%Y-%m-%d", time.gmtime())
+    seeds = ",".join(str(s) for s in out["seeds"])
+    return f"""## 1. Time and energy to accuracy per board
+
+Digits, `zo train --dataset digits --seed S` (seeds {seeds}) on a virtual board built like each
+board's default build (its sample capacity; no mini-batch accumulators or exact output layer
+where the build has none, so the iCE40 boards train with node perturbation and the ULX3S with
+the hybrid estimator), against scikit-learn's `MLPClassifier(hidden_layer_sizes=(32,))` on the
+same rows (standard scaling, the better of two learning rates on a validation slice of the
+training rows). Target: 95 % of the same seed's MLP test accuracy; time to target = the
+device's cycles at the board's clock + the link's wire bytes at its baud (10 bits a byte) + one
+STATUS exchange ({out["status_exchange_wire_bytes"]} wire bytes) per job, summed over the epochs
+up to the first that reaches the target (bench/speed.py's docstring has the details). Command
+({date}, {out["wall_s"]:.0f} s on 2 cores shared with other work): `{cmd}`; raw figures in
+docs/speed.json.
+
+{out["table"]}
+
+Learner speed: every build has one multiplier at work (the learner's); the ratio is its
+samples/s against all the FPGA's hard multipliers busy every cycle at the same clock
+(`hard_multipliers` x clock / 3W). Where the time goes: digits' 1257 training rows fit none of
+the default buffers, so every epoch sends them again (and the test rows where they do not fit
+either); the link, not the learner, sets the time on every board.
+
+Energy is an **estimate**. FPGA core: `I = 92.1 uA + 43 uA/MHz x f + k x LC x f` at 1.219 V,
+fitted to the measured iCE40UP5K currents of tinyvision-ai-inc/ice40_power (core rail,
+Joulescope JS110: clock halted 92.1 uA; HFOSC 6/12/24/48 MHz 388.4/645/1162/2184 uA; logic that
+rarely toggles 0.0118 uA per LC per MHz, a multiplier toggling every cycle 0.163), with k
+between those two, hence a range; block RAM, SPRAM and DSP power are not in it, and the board
+(USB bridge, regulators, LEDs) is not counted. Logic cells from docs/BOARDS.md. The Alchitry
+Cu's HX8K gets the UP5K's coefficients as an extrapolation (its leakage is higher). No
+measured ECP5 figure was found in the sources available to the project, so the ULX3S has
+none. CPU: the MLP's wall time to the target (scaling, epochs of `partial_fit` and their
+evaluation, one thread, fastest of 3) times {out["cpu_watts_assumed"]:g} W per busy core,
+an assumption (this machine exposes no RAPL counter).
+"""
 
 
 if __name__ == "__main__":
