@@ -19,6 +19,7 @@ use xtask::cosim::{
     build_session, compare, cosimulate, device_verilog, received, simulate, summary, Dut, Mismatch,
     Session, Simulator, WeightReads, DEVICE_PINS, IVERILOG, VERILATOR,
 };
+use zo_hdl::board::top::{Board, ICEBREAKER, ULX3S};
 use zo_hdl::config::Shape;
 use zo_sim::device::reference::DeviceInfo;
 use zo_sim::harness::compare::flip_weight;
@@ -55,34 +56,35 @@ fn small() -> Config {
     }
 }
 
-/// The iCEBreaker build of `cargo xtask synth` (`BoardTop::<12, 17>`, 24 MHz from the PLL,
-/// 1 Mbaud, 500 slots, no mini-batch accumulators and no exact output layer: its batch > 1,
-/// momentum and hybrid jobs are refused and run with the previous parameters).
-fn icebreaker() -> Config {
+/// A board's default build as `cargo xtask synth` makes it (`BoardTop::<12, 17>`): its
+/// shape, sample capacity, optional blocks and bit time, from the board's data. Jobs a build
+/// refuses (batch > 1, momentum and hybrid without accumulators or exact output layer) run
+/// with the previous parameters.
+fn board(b: &Board) -> Config {
+    let d = b.default_build;
     Config {
-        dut: dut(
-            "64-32-10-no-accumulators-no-hybrid",
-            Shape::new(64, 32, 10),
-            500,
-            zo_hdl::board::top::ICEBREAKER.clocks_per_bit(),
-            false,
-        ),
+        dut: Dut {
+            name: b.name.into(),
+            shape: d.shape,
+            info: DeviceInfo {
+                sample_capacity: d.capacity,
+                batch_accumulators: d.batch_accumulators,
+                exact_output: d.exact_output,
+                ..DeviceInfo::default()
+            },
+            clocks_per_bit: b.clocks_per_bit(),
+            pins: DEVICE_PINS,
+        },
         verilog: device_verilog::<12, 17>,
     }
 }
 
-/// The ULX3S build (64-32-10, 1024 samples, 25 MHz, 1 Mbaud).
+fn icebreaker() -> Config {
+    board(&ICEBREAKER)
+}
+
 fn ulx3s() -> Config {
-    Config {
-        dut: dut(
-            "64-32-10",
-            Shape::new(64, 32, 10),
-            1024,
-            zo_hdl::board::top::ULX3S.clocks_per_bit(),
-            true,
-        ),
-        verilog: device_verilog::<12, 17>,
-    }
+    board(&ULX3S)
 }
 
 fn out_dir() -> PathBuf {

@@ -120,9 +120,12 @@ pub const ICEBREAKER: Board = Board {
     // The block RAM cannot hold a 64-32-10 network's 32-bit accumulators besides its weights:
     // batch 1. The hybrid estimator's derivative sweep (about 200 logic cells and a block RAM)
     // does not fit beside the rest (5321 of 5280 cells): node and weight perturbation only.
+    // The sample buffer fills all four SPRAMs: (2015 + 1 inline) x 65 + 1 = 131041 of 131072
+    // bytes, so digits' 1797 rows (training and test) stay resident; 49 cells more than one
+    // SPRAM's 500 slots (docs/BOARDS.md).
     default_build: DefaultBuild {
         shape: Shape::new(64, 32, 10),
-        capacity: 500,
+        capacity: 2015,
         batch_accumulators: false,
         exact_output: false,
     },
