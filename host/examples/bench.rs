@@ -26,7 +26,7 @@ const SHAPE: Shape = Shape::new(64, 32, 10);
 const UART_BITS: f64 = 10.0;
 /// Fmax of the ULX3S build as measured by `cargo xtask synth --board ulx3s` and listed in
 /// the synthesis table of docs/BOARDS.md; update it with that table.
-const ULX3S_FMAX_HZ: f64 = 61.0e6;
+const ULX3S_FMAX_HZ: f64 = 44.9e6;
 
 /// A board clock the device time is computed at.
 struct BoardClock {

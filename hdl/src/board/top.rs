@@ -171,9 +171,10 @@ pub const ULX3S: Board = Board {
     leds_active_low: false,
     programmer: &["openFPGALoader", "-b", "ulx3s"],
     programmer_install: "apt-get install openfpgaloader",
+    // 2015 slots, the most 17 address bits hold (as on the iCEBreaker): 75 of 208 block RAMs.
     default_build: DefaultBuild {
         shape: Shape::new(64, 32, 10),
-        capacity: 1024,
+        capacity: 2015,
         batch_accumulators: true,
         exact_output: true,
     },
