@@ -175,6 +175,7 @@ def main():
                    "cpu": cpu, "boards": {}}
             for b in boards:
                 run = zo_train(a.zo, ["--dataset", DATASET], s, board_flags(b))
+                out_n = (run["n_train"], run["n_test"])
                 row["boards"][b["name"]] = {
                     "estimator": run["estimator"], "test_accuracy": run["test_accuracy"],
                     "epochs": run["epochs"], "cycles_per_sample": run["cycles_per_sample"],
@@ -184,9 +185,11 @@ def main():
                 print(f"seed {s} {b['name']}: {row['boards'][b['name']]['to_target']}",
                       file=sys.stderr, flush=True)
             per_seed.append(row)
+    n_train, n_test = out_n
 
     lines = []
     out = {"command": " ".join(sys.argv), "dataset": DATASET, "seeds": seeds,
+           "n_train": n_train, "n_test": n_test,
            "status_exchange_wire_bytes": status_bytes, "cpu_watts_assumed": a.cpu_watts,
            "per_seed": per_seed, "boards": {}}
     lines.append("| board | clock | estimator | cycles/sample | samples/s | hard multipliers | "
@@ -266,6 +269,27 @@ def write_section(path, text):
     write_atomically(path, doc[:a] + BEGIN + "\n" + text + END + doc[b + len(END):])
 
 
+def residency(out, boards):
+    """What of digits stays in each board's buffer, and what the host sends every epoch."""
+    run = out["per_seed"][0]["boards"]
+    n_train, n_test = out["n_train"], out["n_test"]
+    parts = []
+    for b in boards:
+        c = b["capacity"]
+        if n_train + n_test <= c:
+            what = "training and test rows resident"
+        elif n_train <= c:
+            what = "training rows resident, test rows sent in chunks to each evaluation"
+        else:
+            what = "neither set fits"
+        parts.append(f"{b['name']} ({c} slots): {what}, "
+                     f"{run[b['name']]['link_bytes_per_epoch'] / 1e3:.0f} kB an epoch")
+    return (f"digits has {n_train} training and {n_test} test rows; " + "; ".join(parts) +
+            ". The training rows are sent again every epoch on every board, in the epoch's "
+            "shuffled order (the device trains its slots in order), which is most of each "
+            "epoch's traffic: the link, not the learner, sets the time.")
+
+
 def section(out, boards, a):
     cmd = ("cargo build --release -p zo-host --bin zo --example export_split --example board_data; "
            "bench/.venv/bin/python " + " ".join(os.path.relpath(x) if os.path.exists(x) else x
@@ -290,9 +314,7 @@ docs/speed.json.
 
 Learner speed: every build has one multiplier at work (the learner's); the ratio is its
 samples/s against all the FPGA's hard multipliers busy every cycle at the same clock
-(`hard_multipliers` x clock / 3W). Where the time goes: digits' 1257 training rows fit none of
-the default buffers, so every epoch sends them again (and the test rows where they do not fit
-either); the link, not the learner, sets the time on every board.
+(`hard_multipliers` x clock / 3W). Where the link time goes: {residency(out, boards)}
 
 Energy is an **estimate**. FPGA core: `I = 92.1 uA + 43 uA/MHz x f + k x LC x f` at 1.219 V,
 fitted to the measured iCE40UP5K currents of tinyvision-ai-inc/ice40_power (core rail,
