@@ -70,7 +70,7 @@ ICE40_LC_UA_PER_MHZ = (0.0118, 0.163)
 # iCE40 of another process corner (higher leakage); the UP5K's figures are applied to it as an
 # extrapolation. No measured ECP5 figure was found in the sources this project could consult
 # (Lattice's power calculator is not open): its energy is not estimated.
-LOGIC_CELLS = {"icebreaker": 5171, "alchitry-cu": 7231}
+LOGIC_CELLS = {"icebreaker": 5220, "alchitry-cu": 7231}
 
 
 def ice40_power_w(board, lc_rate):
