@@ -331,18 +331,14 @@ impl<'a> Trainer<'a> {
         Ok((s.eval_correct as u64, s.eval_loss_sum as u64, s))
     }
 
-    /// Evaluates a whole set, loading it in chunks unless it is in the buffer at `resident`.
-    fn evaluate_set(
+    /// Evaluates the test set, loading it in chunks unless it is in the buffer at `resident`.
+    fn evaluate_test(
         &mut self,
-        which: Which,
         resident: Option<usize>,
         mut before: Status,
         progress: &mut dyn FnMut(u64),
     ) -> Result<(u64, u64, Status), Failure> {
-        let n = match which {
-            Which::Train => self.train.len(),
-            Which::Test => self.test.len(),
-        };
+        let n = self.test.len();
         if n == 0 {
             return Ok((0, 0, before));
         }
@@ -353,10 +349,7 @@ impl<'a> Trainer<'a> {
         let mut done = 0u64;
         for start in (0..n).step_by(self.capacity) {
             let end = (start + self.capacity).min(n);
-            let chunk: Vec<Sample> = match which {
-                Which::Train => self.train[start..end].to_vec(),
-                Which::Test => self.test[start..end].to_vec(),
-            };
+            let chunk: Vec<Sample> = self.test[start..end].to_vec();
             self.load(0, &chunk)?;
             let base = done;
             let (c, l, s) = self.evaluate(0, chunk.len(), &before, &mut |d| progress(base + d))?;
@@ -452,7 +445,7 @@ impl<'a> Trainer<'a> {
         // Evaluation: the training samples are in the buffer (shuffled) when they fit.
         let base = done;
         let (train_correct, s) = if train_resident {
-            let (c, _, s) = self.evaluate_set(Which::Train, Some(0), prev, &mut |d| {
+            let (c, _, s) = self.evaluate(0, n_train, &prev, &mut |d| {
                 obs.progress(shown, base + d, total)
             })?;
             (Some(c), s)
@@ -461,10 +454,9 @@ impl<'a> Trainer<'a> {
         };
         let base = done + device_scored as u64;
         let test_resident = self.test_resident.then_some(n_train);
-        let (test_correct, test_loss, s) =
-            self.evaluate_set(Which::Test, test_resident, s, &mut |d| {
-                obs.progress(shown, base + d, total)
-            })?;
+        let (test_correct, test_loss, s) = self.evaluate_test(test_resident, s, &mut |d| {
+            obs.progress(shown, base + d, total)
+        })?;
         let weights = self.conn.link().read_weights(self.shape.n_weights())?;
         let end = self.conn.link().status()?;
         if end.samples != s.samples || end.device_cycles < s.device_cycles {
@@ -508,12 +500,6 @@ impl<'a> Trainer<'a> {
         };
         Ok((record, weights))
     }
-}
-
-#[derive(Clone, Copy)]
-enum Which {
-    Train,
-    Test,
 }
 
 /// Runs epochs `first..epochs` from `weights` (the initial weights or the last checkpoint);
