@@ -31,7 +31,7 @@ physical limit = hard multipliers x clock / (3 W) (every multiplier busy every c
 training sample needs 3 W multiplies: two perturbed forward passes and the update sweep).
 
 Energy is an ESTIMATE, not a measurement: the FPGA core's power from the model below times the
-time to the target; the CPU's is the reference's wall time to the target (training epochs and
+time to the target; the CPU's is the reference's CPU time to the target (training epochs and
 their evaluation, one thread) times a stated per-core power (or RAPL where the machine exposes
 it, which this one does not).
 """
@@ -93,7 +93,8 @@ def rapl_joules():
 
 
 def sklearn_to_target(train, test, lr, seed, target, max_epochs=500, repeats=3):
-    """Fastest of `repeats` runs: wall seconds until the test accuracy first reaches `target`
+    """Fastest of `repeats` runs: CPU seconds of this process (one thread; unlike wall time,
+    not inflated by other work on the machine) until the test accuracy first reaches `target`
     (scaling, training epochs and their evaluation), the epochs, and the RAPL joules if any."""
     Xtr, ytr = sklearn_reference.load(train)
     Xte, yte = sklearn_reference.load(test)
@@ -101,7 +102,7 @@ def sklearn_to_target(train, test, lr, seed, target, max_epochs=500, repeats=3):
     best = None
     for _ in range(repeats):
         j0 = rapl_joules()
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         sc = StandardScaler().fit(Xtr)
         a, b = sc.transform(Xtr), sc.transform(Xte)
         m = MLPClassifier(hidden_layer_sizes=(32,), learning_rate_init=lr, random_state=seed)
@@ -111,7 +112,7 @@ def sklearn_to_target(train, test, lr, seed, target, max_epochs=500, repeats=3):
             if m.score(b, yte) >= target:
                 reached = e
                 break
-        wall = time.perf_counter() - t0
+        wall = time.process_time() - t0
         j1 = rapl_joules()
         run = {"seconds": wall, "epochs": reached,
                "rapl_joules": None if j0 is None or j1 is None else j1 - j0}
@@ -324,8 +325,8 @@ between those two, hence a range; block RAM, SPRAM and DSP power are not in it, 
 (USB bridge, regulators, LEDs) is not counted. Logic cells from docs/BOARDS.md. The Alchitry
 Cu's HX8K gets the UP5K's coefficients as an extrapolation (its leakage is higher). No
 measured ECP5 figure was found in the sources available to the project, so the ULX3S has
-none. CPU: the MLP's wall time to the target (scaling, epochs of `partial_fit` and their
-evaluation, one thread, fastest of 3) times {out["cpu_watts_assumed"]:g} W per busy core,
+none. CPU: the MLP's CPU time to the target (scaling, epochs of `partial_fit` and their
+evaluation, one thread, process CPU time, fastest of 3) times {out["cpu_watts_assumed"]:g} W per busy core,
 an assumption (this machine exposes no RAPL counter).
 """
 
