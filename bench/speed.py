@@ -175,7 +175,7 @@ def main():
             row = {"seed": s, "mlp_test_accuracy": ref["test_accuracy"], "target": target,
                    "cpu": cpu, "boards": {}}
             for b in boards:
-                run = zo_train(a.zo, ["--dataset", DATASET], s, board_flags(b))
+                run = zo_train(a.zo, ["--dataset", DATASET], s, board_flags(b), records=True)
                 out_n = (run["n_train"], run["n_test"])
                 row["boards"][b["name"]] = {
                     "estimator": run["estimator"], "test_accuracy": run["test_accuracy"],
